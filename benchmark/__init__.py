@@ -1,0 +1,1 @@
+"""benchmark: MATLAB-faithful deraining metrics, resumable runs and leaderboards."""

@@ -1,0 +1,1 @@
+"""Click commands of the ``raindata`` CLI (thin wrappers over library functions)."""
