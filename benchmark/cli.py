@@ -12,6 +12,9 @@ import click
 def main(args: tuple[str, ...]) -> None:
     """Score deraining methods. Not implemented yet: `benchmark run`, `table` and `time`
     arrive with the benchmark issue."""
-    click.echo("benchmark: scoring is not implemented yet "
-               "(planned: `benchmark run --method M --dataset D`, `benchmark table`).", err=True)
+    click.echo(
+        "benchmark: scoring is not implemented yet "
+        "(planned: `benchmark run --method M --dataset D`, `benchmark table`).",
+        err=True,
+    )
     sys.exit(2)

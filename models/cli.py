@@ -12,6 +12,9 @@ import click
 def main(args: tuple[str, ...]) -> None:
     """Train and run UDRDR. Not implemented yet: `udrdr train` and `udrdr derain`
     arrive with the UDRDR issue (networks, direction regularizer, joint training)."""
-    click.echo("udrdr: training and inference are not implemented yet "
-               "(planned: `udrdr train --config FILE`, `udrdr derain INPUT --weights W`).", err=True)
+    click.echo(
+        "udrdr: training and inference are not implemented yet "
+        "(planned: `udrdr train --config FILE`, `udrdr derain INPUT --weights W`).",
+        err=True,
+    )
     sys.exit(2)

@@ -16,7 +16,10 @@ COMMANDS = {
 }
 
 
-@click.group(cls=LazyGroup, lazy_commands=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+HELP = {"help_option_names": ["-h", "--help"]}
+
+
+@click.group(cls=LazyGroup, lazy_commands=COMMANDS, context_settings=HELP)
 @click.version_option(package_name="derain-toolkit")
 def main() -> None:
     """Rain datasets done right: synthesis, layouts, manifests, loaders."""

@@ -65,5 +65,5 @@ def record(config: dict[str, Any] | None = None, argv: list[str] | None = None) 
         "python": platform.python_version(),
         "platform": platform.platform(),
         "machine": platform.machine(),
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
     }
