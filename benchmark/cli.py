@@ -1,20 +1,194 @@
-"""``benchmark``: score methods on datasets and export tables (arrives with the benchmark issue)."""
+"""``benchmark``: score deraining methods on datasets, export leaderboards, time methods."""
 
 from __future__ import annotations
 
 import sys
+import time
+from pathlib import Path
 
 import click
 
+from raindata.clitools import ToolGroup
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("args", nargs=-1)
-def main(args: tuple[str, ...]) -> None:
-    """Score deraining methods. Not implemented yet: `benchmark run`, `table` and `time`
-    arrive with the benchmark issue."""
+HELP = {"help_option_names": ["-h", "--help"]}
+
+
+@click.group(cls=ToolGroup, context_settings=HELP)
+@click.version_option(package_name="derain-toolkit")
+def main() -> None:
+    """Score deraining methods with the protocol papers report, and export tables."""
+
+
+def _split_list(text: str | None) -> tuple[str, ...] | None:
+    if text is None:
+        return None
+    items = tuple(t.strip() for t in text.split(",") if t.strip())
+    if not items:
+        raise click.BadParameter("expected a comma-separated list")
+    return items
+
+
+def _split_methods(text: str) -> list[str]:
+    # `results:DIR` may itself hold commas only in exotic paths; split on commas otherwise
+    return [m.strip() for m in text.split(",") if m.strip()]
+
+
+@main.command()
+@click.option("--method", "methods", required=True,
+              help="Method(s), comma separated: input, prenet, udrdr, results:DIR.")
+@click.option("--dataset", required=True, help="Dataset name (see `raindata list`).")
+@click.option("--data-root", type=click.Path(file_okay=False, path_type=Path),
+              help="Dataset folder (default: $RAINDATA_ROOT/<dataset>, else ./data/<dataset>).")
+@click.option("--split", default="test", show_default=True)
+@click.option("--weights", multiple=True,
+              help="Weights file, or METHOD=PATH when several methods need weights.")
+@click.option("--metrics", help="psnr,ssim,rainmap,lpips,niqe (default: all that apply).")
+@click.option("--protocol", type=click.Choice(["y-matlab", "y-double", "rgb"]),
+              help="Scoring protocol (default: rgb for did-data, y-matlab otherwise).")
+@click.option("--quantize", type=click.Choice(["official", "round", "truncate"]),
+              default="official", show_default=True,
+              help="How float outputs become uint8: each method's official test-script "
+                   "convention, or one rule for all methods.")
+@click.option("--device", default="cpu", show_default=True, help="cpu, cuda or cuda:N.")
+@click.option("--save-images", is_flag=True, help="Keep the derained PNGs in the run folder.")
+@click.option("--results", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("results"), show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), help="Score at most N images.")
+@click.option("--skip-bad", is_flag=True,
+              help="Skip unreadable, missing or mis-sized images instead of stopping.")
+@click.option("--lpips-weights", type=click.Path(dir_okay=False, path_type=Path),
+              help="torchvision AlexNet weights for LPIPS (default: the torch hub cache).")
+def run(methods, dataset, data_root, split, weights, metrics, protocol, quantize, device,
+        save_images, results, limit, skip_bad, lpips_weights):
+    """Score METHOD(s) on DATASET image by image into RESULTS/<dataset>/<method>/.
+
+    Interrupted runs resume; a rerun with identical settings does no work; other
+    settings go to another folder, never mixing rows with the old ones.
+    """
+    from benchmark.runner import RunRequest, run_one
+
+    names = _split_methods(methods)
+    weight_map = _weights_for(names, weights)
+    for name in names:
+        req = RunRequest(
+            method=name, dataset=dataset, data_root=data_root, split=split,
+            weights=weight_map.get(name), metrics=_split_list(metrics), protocol=protocol,
+            quantize=quantize, device=device, save_images=save_images, results=results,
+            limit=limit, skip_bad=skip_bad,
+            lpips_weights=str(lpips_weights) if lpips_weights else None, argv=sys.argv,
+        )
+        started = time.perf_counter()
+        state = {"bar": None}
+
+        def progress(done, total, state=state, started=started, name=name):
+            if state["bar"] is None:
+                state["bar"] = click.progressbar(length=total, label=f"{name} on {dataset}",
+                                                 file=sys.stderr, show_pos=True)
+                state["bar"].__enter__()
+            rate = done / max(time.perf_counter() - started, 1e-9)
+            state["bar"].label = f"{name} on {dataset} ({rate:.2f} img/s)"
+            state["bar"].update(1)
+
+        try:
+            out = run_one(req, progress=progress, log=lambda m: click.echo(m, err=True))
+        finally:
+            if state["bar"] is not None:
+                state["bar"].__exit__(None, None, None)
+        for note in out.notes:
+            click.echo(f"note: {note}", err=True)
+        _summary(name, dataset, out)
+
+
+def _weights_for(names: list[str], weights: tuple[str, ...]) -> dict[str, str]:
+    from models.registry import get_card
+
+    needing = [n for n in names if not n.startswith("results:") and get_card(n).needs_weights]
+    mapping: dict[str, str] = {}
+    for w in weights:
+        if "=" in w and w.split("=", 1)[0] in names:
+            k, v = w.split("=", 1)
+            mapping[k] = v
+        elif len(needing) == 1:
+            mapping[needing[0]] = w
+        else:
+            raise click.BadParameter(
+                f"{w!r}: say which method it is for (METHOD=PATH); methods needing weights: "
+                + (", ".join(needing) or "none"), param_hint="--weights")
+    return mapping
+
+
+def _summary(name: str, dataset: str, out) -> None:
+    rec = out.record
+    s = rec.settings
+    means = []
+    for col in ("psnr", "ssim", "rainmap_psnr", "rainmap_ssim", "lpips", "niqe"):
+        vals = [r[col] for r in out.rows if r.get(col) is not None]
+        if vals:
+            means.append(f"{col} {sum(vals) / len(vals):.4f}")
+        elif col in rec.unavailable:
+            means.append(f"{col} unavailable")
+    did = "nothing to do (already scored)" if out.newly_scored == 0 else \
+        f"scored {out.newly_scored} image(s)"
     click.echo(
-        "benchmark: scoring is not implemented yet "
-        "(planned: `benchmark run --method M --dataset D`, `benchmark table`).",
-        err=True,
+        f"{name} on {dataset} [{s.protocol}, quantize={s.quantize}]: {did}; "
+        f"{rec.scored}/{rec.expected} images, status {rec.status}"
+        + (f", {len(rec.skipped)} skipped" if rec.skipped else "")
     )
-    sys.exit(2)
+    if means:
+        click.echo("  mean: " + ", ".join(means))
+    click.echo(f"  results: {out.folder}")
+
+
+@main.command()
+@click.option("--results", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("results"), show_default=True)
+@click.option("--layout", type=click.Choice(["table1", "table2", "table3", "long"]),
+              default="table1", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "latex", "markdown"]),
+              default="markdown", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to FILE (atomically) instead of printing.")
+def table(results, layout, fmt, out):
+    """Gather every run under RESULTS into a leaderboard (best values in bold).
+
+    table1: derained-image PSNR/SSIM/LPIPS and rain-map PSNR/SSIM per dataset;
+    table2: NIQE on real sets; table3: parameters and seconds per image;
+    long: one row per (method, dataset, metric, protocol, quantize).
+    """
+    from benchmark.tables import render
+
+    text = render(results, layout, fmt)
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        from raindata.atomic import atomic_write_text
+
+        atomic_write_text(out, text)
+        click.echo(f"wrote {out}")
+
+
+@main.command("time")
+@click.option("--method", required=True, help="A registered method with a network.")
+@click.option("--size", type=click.IntRange(min=8), default=512, show_default=True)
+@click.option("--n", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--device", default="cpu", show_default=True)
+@click.option("--weights", type=click.Path(dir_okay=False, path_type=Path),
+              help="Weights to load (timing does not need them; random weights are used).")
+@click.option("--precision", type=click.Choice(["fp32", "bf16", "fp16"]), default="fp32",
+              show_default=True)
+@click.option("--channels-last", is_flag=True)
+@click.option("--results", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("results"), show_default=True)
+def time_cmd(method, size, n, device, weights, precision, channels_last, results):
+    """Mean seconds per SIZExSIZE image after warm-up (Table 3), with parameter count."""
+    from benchmark.timing import save_timing, time_method
+    from raindata.provenance import record
+
+    row = time_method(method, size, n, device, str(weights) if weights else None, precision,
+                      channels_last)
+    path = save_timing(results, row, record(row, sys.argv))
+    click.echo(
+        f"{method}: {row['seconds_per_image']:.4f} s/image at {size}x{size} over {n} runs, "
+        f"{row['parameters']:,} parameters, {row['device']}, {row['precision']}"
+    )
+    click.echo(f"  saved: {path}")

@@ -1,20 +1,43 @@
-"""``udrdr``: train UDRDR and derain images (arrives with the UDRDR issue)."""
+"""``udrdr``: train UDRDR and derain images with a trained F3."""
 
 from __future__ import annotations
 
-import sys
+import importlib.util
 
 import click
 
+from raindata.clitools import LazyGroup
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("args", nargs=-1)
-def main(args: tuple[str, ...]) -> None:
-    """Train and run UDRDR. Not implemented yet: `udrdr train` and `udrdr derain`
-    arrive with the UDRDR issue (networks, direction regularizer, joint training)."""
-    click.echo(
-        "udrdr: training and inference are not implemented yet "
-        "(planned: `udrdr train --config FILE`, `udrdr derain INPUT --weights W`).",
-        err=True,
-    )
-    sys.exit(2)
+COMMANDS = {
+    "derain": "models.commands.derain:derain",
+    "train": "models.commands.train:train",
+}
+
+HELP = {"help_option_names": ["-h", "--help"]}
+
+
+class UdrdrGroup(LazyGroup):
+    """A :class:`LazyGroup` that hides subcommands whose module is not installed yet."""
+
+    def _available(self, name: str) -> bool:
+        target = self.lazy_commands.get(name)
+        if target is None:
+            return True
+        try:
+            return importlib.util.find_spec(target.split(":")[0]) is not None
+        except ModuleNotFoundError:
+            return False
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [n for n in super().list_commands(ctx) if self._available(n)]
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if not self._available(name):
+            return None
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=UdrdrGroup, lazy_commands=COMMANDS, context_settings=HELP)
+@click.version_option(package_name="derain-toolkit")
+def main() -> None:
+    """UDRDR (ICCV 2021): train the networks, derain images with the trained F3."""

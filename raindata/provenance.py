@@ -30,7 +30,7 @@ def git_commit(path: str | Path | None = None) -> str | None:
         return None
     commit = out.stdout.strip()
     dirty = subprocess.run(
-        ["git", "status", "--porcelain", "--untracked-files=no"],
+        ["git", "--no-optional-locks", "status", "--porcelain", "--untracked-files=no"],
         cwd=where, capture_output=True, text=True, timeout=10,
     )
     return commit + ("-dirty" if dirty.returncode == 0 and dirty.stdout.strip() else "")
