@@ -1,0 +1,93 @@
+"""Safe checkpoint loading: tensors only, through torch's ``weights_only`` unpickler.
+
+A checkpoint is a pickle, and an arbitrary pickle can run code when loaded. Everything the
+toolkit loads goes through :func:`load_state_dict`, which refuses anything but plain
+containers of tensors and numbers and answers every problem with a one-line
+:class:`~raindata.errors.DataError` naming the file.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import warnings
+from pathlib import Path
+
+import torch
+
+from raindata.atomic import sha256_file
+from raindata.errors import DataError
+
+__all__ = ["load_state_dict", "sha256_file"]
+
+WRAPPER_KEYS: tuple[str, ...] = ("state_dict", "model")
+"""Keys under which training checkpoints commonly nest the network's state dict."""
+
+_PREFIX = "module."
+
+
+def _one_line(exc: BaseException, limit: int = 200) -> str:
+    """The most telling line of an exception message, shortened."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    for ln in lines:  # torch's weights_only refusal names the offending global here
+        if "unsupported global" in ln.lower() or "unsupported operand" in ln.lower():
+            return ln[:limit]
+    text = lines[0] if lines else type(exc).__name__
+    return text[:limit]
+
+
+def load_state_dict(
+    path: str | os.PathLike, *, expected_sha256: str | None = None
+) -> dict[str, torch.Tensor]:
+    """Load a network state dict from ``path`` onto the CPU, safely.
+
+    Accepts a plain state dict or a dict wrapping one under ``'state_dict'`` or
+    ``'model'``; strips a ``'module.'`` (DataParallel) prefix carried by every key.
+    With ``expected_sha256``, a file with another hash is refused. Raises DataError for a
+    missing, unreadable or truncated file and for a pickle holding anything other than
+    tensors (custom classes, callables), without executing it.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise DataError(f"weights file not found: {p}")
+    if expected_sha256 is not None:
+        got = sha256_file(p)
+        if got != expected_sha256.lower():
+            raise DataError(f"{p}: sha256 expected {expected_sha256.lower()}, got {got}")
+    try:
+        with warnings.catch_warnings():  # e.g. "pickle protocol 5": the refusal says enough
+            warnings.simplefilter("ignore", UserWarning)
+            obj = torch.load(p, weights_only=True, map_location="cpu")
+    except pickle.UnpicklingError as exc:
+        raise DataError(
+            f"{p}: refused, not a plain tensor checkpoint (weights_only load: {_one_line(exc)})"
+        ) from None
+    except Exception as exc:  # truncated zip, EOF, garbage bytes: torch raises many kinds
+        raise DataError(
+            f"{p}: cannot read checkpoint ({type(exc).__name__}: {_one_line(exc)})"
+        ) from None
+    return _as_state_dict(obj, p)
+
+
+def _as_state_dict(obj: object, path: Path) -> dict[str, torch.Tensor]:
+    """Unwrap, check and de-prefix a loaded object; DataError if it is no state dict."""
+    if not isinstance(obj, dict):
+        raise DataError(
+            f"{path}: expected a state dict (dict of tensors), got {type(obj).__name__}"
+        )
+    for key in WRAPPER_KEYS:
+        inner = obj.get(key)
+        if isinstance(inner, dict):
+            obj = inner
+            break
+    if not obj:
+        raise DataError(f"{path}: expected a state dict of tensors, got an empty dict")
+    for k, v in obj.items():
+        if not isinstance(k, str) or not isinstance(v, torch.Tensor):
+            raise DataError(
+                f"{path}: expected a state dict of tensors, got key {k!r} holding "
+                f"{type(v).__name__}"
+            )
+    if all(k.startswith(_PREFIX) for k in obj):
+        return {k[len(_PREFIX) :]: v for k, v in obj.items()}
+    return dict(obj)

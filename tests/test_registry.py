@@ -1,0 +1,169 @@
+"""Method registry: names, typos, duplicates, laziness, cards, registry-wide smoke test."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from models import registry
+from models.cards import QUANTIZE_CONVENTIONS, MethodCard
+from models.methods import Method
+from models.registry import (
+    METHODS,
+    Registry,
+    create_model,
+    create_network,
+    get_card,
+    list_methods,
+)
+from raindata.errors import DataError
+
+
+def test_builtin_methods_listed_input_first():
+    names = list_methods()
+    assert names[0] == "input"
+    assert {"input", "prenet"} <= set(names)
+    assert len(names) == len(set(names))
+
+
+def test_unknown_name_suggests_close_matches():
+    with pytest.raises(DataError) as err:
+        create_model("prenett")
+    msg = str(err.value)
+    assert "'prenett'" in msg and "did you mean 'prenet'" in msg and "\n" not in msg
+    with pytest.raises(DataError, match=r"unknown method 'zzz' \(known: input, prenet"):
+        get_card("zzz")
+
+
+def test_duplicates_rejected():
+    with pytest.raises(ValueError, match="already registered"):
+        Registry("method", [("a", "pkg.mod:A"), ("a", "pkg.mod:B")])
+    before = METHODS.names()
+    with pytest.raises(ValueError, match="'prenet' is already registered"):
+        registry.register_method("prenet", "models.methods:InputMethod")
+    assert METHODS.names() == before
+    assert METHODS.target("prenet") == "models.methods:PReNetMethod"
+
+
+@pytest.mark.parametrize("target", ["models.methods", ":InputMethod", "models.methods:"])
+def test_bad_targets_rejected(target):
+    with pytest.raises(ValueError, match="module:attr"):
+        Registry("method", [("x", target)])
+
+
+def test_own_registry_resolves_lazily():
+    reg = Registry("thing", [("dec", "decimal:Decimal"), ("missing", "no_such_module_xyz:A")])
+    assert reg.load("dec").__name__ == "Decimal"
+    assert "missing" in reg and "nope" not in reg
+    with pytest.raises(ModuleNotFoundError):
+        reg.load("missing")
+
+
+def test_import_registry_and_cards_do_not_import_torch():
+    code = (
+        "import sys, models.registry as r\n"
+        "names = r.list_methods()\n"
+        "cards = [r.get_card(n) for n in names]\n"
+        "assert 'torch' not in sys.modules, 'torch imported'\n"
+        "assert 'cv2' not in sys.modules, 'cv2 imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+@pytest.mark.parametrize("name", list_methods())
+def test_every_card_is_complete(name):
+    card = get_card(name)
+    assert isinstance(card, MethodCard)
+    assert card.name == name
+    assert card.missing_fields() == []
+    assert card.quantize in QUANTIZE_CONVENTIONS
+    for w in card.weights:
+        assert re.fullmatch(r"[0-9a-f]{64}", w.sha256), w
+        assert w.method == name and w.name and w.trained_on and w.source
+    assert card.to_dict()["name"] == name
+
+
+def test_weights_files_are_unique_across_methods():
+    files = [w for n in list_methods() for w in get_card(n).weights]
+    assert len({w.name for w in files}) == len(files)
+    assert len({w.sha256 for w in files}) == len(files)
+
+
+def test_card_rejects_unknown_quantize():
+    with pytest.raises(ValueError, match="quantize"):
+        MethodCard("x", "X", "paper", "[0, 1]", "RGB", quantize="floor", notes=("n",))
+
+
+def test_official_conventions():
+    assert get_card("prenet").quantize == "truncate"
+    assert get_card("input").quantize == "round"
+    assert get_card("prenet").needs_weights and not get_card("input").needs_weights
+
+
+NETWORK_METHODS = [n for n in list_methods() if get_card(n).network is not None]
+
+
+@pytest.mark.parametrize("name", NETWORK_METHODS)
+def test_registry_wide_smoke_forward_backward(name):
+    """Every registered network: forward/backward on 1x3x24x24, finite values and grads."""
+    import torch
+
+    torch.manual_seed(0)
+    net = create_network(name)
+    assert sum(p.numel() for p in net.parameters()) == get_card(name).params
+    x = torch.rand(1, 3, 24, 24, generator=torch.Generator().manual_seed(1))
+    y = net(x)
+    assert y.shape == x.shape and torch.isfinite(y).all()
+    y.square().mean().backward()
+    for pname, p in net.named_parameters():
+        assert p.grad is not None and torch.isfinite(p.grad).all(), pname
+    assert any(p.grad.abs().sum() > 0 for p in net.parameters())
+
+
+def test_create_network_without_network():
+    with pytest.raises(DataError, match="'input' has no network"):
+        create_network("input")
+
+
+def test_unknown_option_lists_accepted():
+    with pytest.raises(DataError) as err:
+        create_model("input", weigths="x")
+    msg = str(err.value)
+    assert "weigths" in msg and "accepted: weights, device, channels_last, precision" in msg
+
+
+def test_weights_required_names_flag_and_official_files():
+    with pytest.raises(DataError) as err:
+        create_model("prenet", device="cpu")
+    msg = str(err.value)
+    assert "\n" not in msg and "--weights" in msg
+    for fname in get_card("prenet").weights_file_names:
+        assert fname in msg
+
+
+def test_input_method_is_exact_identity_with_its_convention():
+    from models.methods import quantize
+
+    method = create_model("input")
+    assert isinstance(method, Method)
+    rainy = np.arange(256 * 3, dtype=np.int64).reshape(16, 16, 3).astype(np.uint8)
+    out = method.derain(rainy)
+    assert out.dtype == np.float32 and out.shape == rainy.shape
+    assert out.min() >= 0 and out.max() <= 1
+    np.testing.assert_array_equal(quantize(out, method.card.quantize), rainy)
+    assert method.info()["weights"] is None
+
+
+def test_input_method_refuses_weights_and_bad_images(tmp_path):
+    with pytest.raises(DataError, match="takes no weights"):
+        create_model("input", weights=tmp_path / "w.pth")
+    method = create_model("input")
+    for bad in (np.zeros((4, 4, 3), np.float32), np.zeros((4, 4), np.uint8), [[1, 2, 3]]):
+        with pytest.raises(DataError, match="expected a uint8 H x W x 3"):
+            method.derain(bad)
+    with pytest.raises(DataError, match="precision"):
+        create_model("input", precision="fp16")
