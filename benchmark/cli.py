@@ -77,15 +77,17 @@ def run(methods, dataset, data_root, split, weights, metrics, protocol, quantize
             limit=limit, skip_bad=skip_bad,
             lpips_weights=str(lpips_weights) if lpips_weights else None, argv=sys.argv,
         )
-        started = time.perf_counter()
-        state = {"bar": None}
+        state = {"bar": None, "started": time.perf_counter()}
 
-        def progress(done, total, state=state, started=started, name=name):
+        def progress(done, total, state=state, name=name):
             if state["bar"] is None:
                 state["bar"] = click.progressbar(length=total, label=f"{name} on {dataset}",
                                                  file=sys.stderr, show_pos=True)
                 state["bar"].__enter__()
-            rate = done / max(time.perf_counter() - started, 1e-9)
+                state["started"] = time.perf_counter()
+            if done == 0:
+                return
+            rate = done / max(time.perf_counter() - state["started"], 1e-9)
             state["bar"].label = f"{name} on {dataset} ({rate:.2f} img/s)"
             state["bar"].update(1)
 

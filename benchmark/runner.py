@@ -1,0 +1,195 @@
+"""Score one method on one dataset, image by image, resumably."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from benchmark import store
+from benchmark.datasets import open_dataset
+from benchmark.methods import open_method
+from benchmark.scoring import DEFAULT_PAIRED, DEFAULT_UNPAIRED, Scorer, check_metrics
+from raindata.errors import DataError
+from raindata.provenance import record as provenance_record
+
+
+@dataclass
+class RunRequest:
+    """One ``benchmark run`` for a single method; see :func:`run_one`."""
+
+    method: str
+    dataset: str
+    data_root: str | None = None
+    split: str = "test"
+    weights: str | None = None
+    metrics: tuple[str, ...] | None = None
+    protocol: str | None = None
+    quantize: str = "official"
+    device: str = "cpu"
+    save_images: bool = False
+    results: Path = Path("results")
+    limit: int | None = None
+    skip_bad: bool = False
+    lpips_weights: str | None = None
+    argv: list[str] | None = None
+
+
+@dataclass
+class RunOutcome:
+    """What a run did: its folder, record, rows and how many images it scored now."""
+
+    folder: Path
+    record: store.RunRecord
+    rows: list[dict]
+    newly_scored: int
+    notes: list[str] = field(default_factory=list)
+
+
+Progress = Callable[[int, int], None]
+
+
+def run_one(req: RunRequest, progress: Progress | None = None, log=print) -> RunOutcome:
+    """Score ``req.method`` on ``req.dataset``; resume a run with the same settings."""
+    from raindata.layouts import find_samples
+
+    ds = open_dataset(req.dataset, req.data_root, req.split, req.protocol)
+    samples = find_samples(ds.name, ds.root, ds.split)
+    if not samples:
+        raise DataError(f"{ds.root}: no {ds.split} images for dataset {ds.name!r}")
+    metrics = req.metrics or (DEFAULT_PAIRED if ds.paired else DEFAULT_UNPAIRED)
+    check_metrics(metrics, ds.paired, ds.name)
+
+    method = open_method(req.method, req.weights, req.device, req.quantize)
+    notes: list[str] = []
+    if hasattr(method, "check_against"):
+        missing, extra = method.check_against(samples)
+        if extra:
+            notes.append(f"{len(extra)} extra file(s) in {method.folder} not in the dataset: "
+                         + ", ".join(extra[:10]) + (" ..." if len(extra) > 10 else ""))
+        if missing and not req.skip_bad:
+            raise DataError(
+                f"{method.folder}: {len(missing)} result(s) missing, e.g. "
+                + ", ".join(missing[:5]) + " (use --skip-bad to score the rest)"
+            )
+
+    settings = store.RunSettings(
+        dataset=ds.name, data_root=str(ds.root), split=ds.split, method=req.method,
+        protocol=ds.protocol, quantize=method.quantize, metrics=tuple(metrics),
+        weights_sha256=method.weights_sha256,
+    )
+    folder = store.run_dir(req.results, settings)
+    record = store.load_record(folder)
+    if record is not None and record.settings != settings:
+        raise DataError(f"{folder}/run.json: settings differ from this run's (hash collision?)")
+    rows = store.read_scores(folder / "scores.csv")
+    done = {r["id"] for r in rows}
+    skipped = list(record.skipped) if record else []
+    skipped_ids = {s["id"] for s in skipped}
+    if record is None:
+        record = store.RunRecord(settings=settings)
+    config = {k: str(v) if isinstance(v, Path) else v for k, v in vars(req).items() if k != "argv"}
+    record.provenance = provenance_record(config, req.argv)
+    record.provenance["device"] = describe_device(req.device)
+    record.expected = len(samples)
+    record.extra["official_quantize"] = method.official_quantize
+
+    todo = [(i, s) for i, s in enumerate(samples) if s.id not in done and s.id not in skipped_ids]
+    if req.limit is not None:
+        room = max(0, req.limit - len(done) - len(skipped_ids))
+        todo = todo[:room]
+    scorer = Scorer(metrics, ds.protocol, req.device, req.lpips_weights)
+    record.unavailable = dict(scorer.unavailable)
+    for name, why in scorer.unavailable.items():
+        log(f"note: {name} unavailable, column left empty: {why}")
+
+    started = time.perf_counter()
+    base_seconds = record.seconds
+    newly = 0
+    images_dir = folder / "images"
+    from raindata.layouts import load_pair
+
+    if progress is not None:
+        progress(0, len(todo))
+    for n, (index, sample) in enumerate(todo, start=1):
+        try:
+            rainy, clean = load_pair(sample)
+            derained = method.output(sample.id, sample.rainy, rainy)
+            reference = clean if clean is not None else rainy
+            if derained.shape != reference.shape:
+                what = "ground truth" if clean is not None else "rainy input"
+                raise DataError(
+                    f"{req.method}: output for {sample.rainy.name} is "
+                    f"{derained.shape[1]}x{derained.shape[0]}, its {what} is "
+                    f"{reference.shape[1]}x{reference.shape[0]}"
+                )
+            scores = scorer.score(rainy, derained, clean)
+        except DataError as exc:
+            if not req.skip_bad:
+                raise
+            skipped.append({"id": sample.id, "file": str(sample.rainy), "reason": str(exc)})
+            log(f"skipped: {exc}")
+        else:
+            if req.save_images:
+                from raindata.imageio import write_png
+
+                write_png(images_dir / f"{Path(sample.rainy).stem}.png", derained)
+            rows.append({"index": index, "id": sample.id, "file": rel(sample.rainy, ds.root),
+                         **scores})
+            newly += 1
+            store.write_scores(folder / "scores.csv", rows)
+        if progress is not None:
+            progress(n, len(todo))
+        record.skipped = skipped
+        if n % 20 == 0:
+            _finish(record, rows, skipped, base_seconds + time.perf_counter() - started, folder)
+    final = _finish(record, rows, skipped, base_seconds + time.perf_counter() - started, folder)
+    return RunOutcome(folder, final, rows, newly, notes)
+
+
+def _finish(record, rows, skipped, seconds, folder) -> store.RunRecord:
+    record.scored = len(rows)
+    record.skipped = skipped
+    record.seconds = round(seconds, 3)
+    if len(rows) + len(skipped) < record.expected:
+        record.status = "incomplete"
+    else:
+        record.status = "partial" if skipped else "complete"
+    if not rows:
+        store.write_scores(folder / "scores.csv", rows)
+    store.save_record(folder, record)
+    return record
+
+
+def rel(path: Path, root: Path) -> str:
+    """``path`` relative to ``root`` (POSIX), or its name when outside."""
+    try:
+        return Path(path).resolve().relative_to(root).as_posix()
+    except ValueError:
+        return Path(path).name
+
+
+def describe_device(device: str) -> str:
+    """A readable device name for run records."""
+    if device.startswith("cuda"):
+        import torch
+
+        if torch.cuda.is_available():
+            return f"{device} ({torch.cuda.get_device_name(torch.device(device))})"
+        raise DataError(f"--device {device}: CUDA is not available on this machine")
+    import platform
+
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return f"cpu ({line.split(':', 1)[1].strip()})"
+    except OSError:
+        pass
+    return f"cpu ({platform.processor() or platform.machine()})"
+
+
+def with_method(req: RunRequest, method: str) -> RunRequest:
+    """The same request for another method (``--method a,b`` runs one after another)."""
+    return replace(req, method=method)

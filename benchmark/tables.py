@@ -1,0 +1,304 @@
+"""Leaderboards: gather runs into the paper's table layouts; export CSV, LaTeX, Markdown."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmark import store
+from raindata.errors import DataError
+
+LAYOUTS = ("table1", "table2", "table3", "long")
+FORMATS = ("csv", "latex", "markdown")
+
+#: metric column -> (label, higher is better, decimals); decimals follow the paper's tables.
+METRIC_STYLE = {
+    "psnr": ("PSNR", True, 2),
+    "ssim": ("SSIM", True, 4),
+    "lpips": ("LPIPS", False, 3),
+    "rainmap_psnr": ("PSNR", True, 2),
+    "rainmap_ssim": ("SSIM", True, 4),
+    "niqe": ("NIQE", False, 3),
+}
+DATASET_TITLES = {
+    "rain100h": "Rain100H", "rain100l": "Rain100L", "did-data": "DID-Data",
+    "raindirection": "RainDirection", "real3000": "Real3000", "sirr": "SIRR-Data",
+    "real200": "Real200", "demo": "Demo",
+}
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One table cell: a mean over ``n`` images (``None`` when unavailable)."""
+
+    value: float | None
+    n: int
+    expected: int
+    partial: bool
+    unavailable: bool = False
+
+
+def long_table(results: Path):
+    """One row per (method, dataset, metric, protocol, quantize) with mean and image count."""
+    import pandas as pd
+
+    records = []
+    for folder, record, rows in store.iter_runs(results):
+        s = record.settings
+        official = record.extra.get("official_quantize", s.quantize)
+        label = s.method if s.quantize in (official, "as-saved") else f"{s.method} [{s.quantize}]"
+        columns = [c for c in store.SCORE_COLUMNS if any(r.get(c) is not None for r in rows)]
+        wanted = _columns_for(s.metrics)
+        for col in wanted:
+            values = [r[col] for r in rows if r.get(col) is not None]
+            unavailable = col not in columns and bool(record.unavailable.get(col.split("_")[0]))
+            records.append({
+                "method": label, "base_method": s.method, "dataset": s.dataset, "metric": col,
+                "protocol": s.protocol, "quantize": s.quantize, "split": s.split,
+                "mean": _mean(values) if values else None, "n": len(values),
+                "expected": record.expected,
+                "partial": record.status != "complete" or len(values) < record.expected,
+                "unavailable": unavailable, "status": record.status, "run": folder.name,
+            })
+    if not records:
+        raise DataError(f"{results}: no benchmark runs found")
+    return pd.DataFrame.from_records(records)
+
+
+def _columns_for(metrics) -> list[str]:
+    cols = []
+    for m in metrics:
+        cols += ["rainmap_psnr", "rainmap_ssim"] if m == "rainmap" else [m]
+    return cols
+
+
+def _mean(values: list[float]) -> float:
+    return math.inf if any(math.isinf(v) for v in values) else float(sum(values) / len(values))
+
+
+def _group_name(dataset: str, protocol: str, multi: bool) -> str:
+    title = DATASET_TITLES.get(dataset, dataset)
+    return f"{title} [{protocol}]" if multi else title
+
+
+def grid(long, metrics: list[str]) -> tuple[list[str], list[tuple[str, str]], dict]:
+    """Methods (rows), (dataset group, metric) columns and their cells."""
+    sub = long[long["metric"].isin(metrics)]
+    if sub.empty:
+        return [], [], {}
+    protocols = sub.groupby("dataset")["protocol"].nunique()
+    methods = list(dict.fromkeys(sub.sort_values(["method"], key=_method_order)["method"]))
+    groups: dict[str, str] = {}
+    cells = {}
+    for r in sub.itertuples():
+        g = _group_name(r.dataset, r.protocol, protocols[r.dataset] > 1)
+        groups.setdefault(g, r.dataset)
+        cells[(r.method, g, r.metric)] = Cell(
+            None if r.mean is None or (isinstance(r.mean, float) and math.isnan(r.mean))
+            else float(r.mean),
+            int(r.n), int(r.expected), bool(r.partial), bool(r.unavailable),
+        )
+    columns = [(g, m) for g in sorted(groups) for m in metrics
+               if any((meth, g, m) in cells for meth in methods)]
+    return methods, columns, cells
+
+
+def _method_order(col):
+    # the rainy input first, then alphabetical: the usual first row of deraining tables
+    return col.map(lambda m: (0 if m == "input" else 1, m))
+
+
+def best_per_column(methods, columns, cells) -> dict:
+    """(group, metric) -> best value among methods (max or min by the metric)."""
+    best = {}
+    for g, m in columns:
+        vals = [cells[(meth, g, m)].value for meth in methods
+                if (meth, g, m) in cells and cells[(meth, g, m)].value is not None]
+        if vals:
+            best[(g, m)] = max(vals) if METRIC_STYLE[m][1] else min(vals)
+    return best
+
+
+def _is_best(cell: Cell | None, best: float | None) -> bool:
+    return cell is not None and cell.value is not None and best == cell.value
+
+
+def format_cell(cell: Cell | None, metric: str) -> str:
+    if cell is None:
+        return ""
+    if cell.unavailable or cell.value is None:
+        return "n/a"
+    text = "inf" if math.isinf(cell.value) else f"{cell.value:.{METRIC_STYLE[metric][2]}f}"
+    return text + ("*" if cell.partial else "")
+
+
+def build(results: Path, layout: str):
+    """The rows of one layout as a list of blocks: (block title, methods, columns, cells)."""
+    if layout not in LAYOUTS:
+        raise DataError(f"--layout: unknown layout {layout!r}; choose from {', '.join(LAYOUTS)}")
+    if layout == "table3":
+        return timing_table(results)
+    long = long_table(results)
+    if layout == "long":
+        return long
+    if layout == "table1":
+        blocks = [("Derained image", ["psnr", "ssim", "lpips"]),
+                  ("Rain map", ["rainmap_psnr", "rainmap_ssim"])]
+    else:
+        blocks = [("NIQE", ["niqe"])]
+    out = []
+    for title, metrics in blocks:
+        methods, columns, cells = grid(long, metrics)
+        if methods:
+            out.append((title, methods, columns, cells))
+    if not out:
+        raise DataError(f"{results}: no runs with the metrics {layout} shows")
+    return out
+
+
+def timing_table(results: Path):
+    """Table 3: parameters and seconds per image from ``results/_timing/*.json``."""
+    import pandas as pd
+
+    files = sorted((Path(results) / "_timing").glob("*.json"))
+    if not files:
+        raise DataError(f"{results}/_timing: no timing results (run `benchmark time` first)")
+    rows = [json.loads(p.read_text(encoding="utf-8")) for p in files]
+    cols = ["method", "parameters", "size", "seconds_per_image", "n", "device", "precision"]
+    return pd.DataFrame.from_records(rows)[cols]
+
+
+def render(results: Path, layout: str, fmt: str) -> str:
+    """The table as text in ``fmt`` (csv, latex or markdown)."""
+    if fmt not in FORMATS:
+        raise DataError(f"--format: unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+    data = build(results, layout)
+    if not isinstance(data, list):  # a flat DataFrame (long, table3)
+        if fmt == "csv":
+            return data.to_csv(index=False)
+        if fmt == "markdown":
+            return _markdown_frame(data)
+        return _latex_frame(data)
+    return {"csv": _csv_blocks, "markdown": _markdown_blocks, "latex": _latex_blocks}[fmt](data)
+
+
+def _footnote(blocks) -> str | None:
+    for *_, cells in blocks:
+        for c in cells.values():
+            if c.partial:
+                return "* partial: mean over fewer images than the dataset holds"
+    return None
+
+
+def _csv_blocks(blocks) -> str:
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    for title, methods, columns, cells in blocks:
+        w.writerow(["block", "method", *[f"{g} {METRIC_STYLE[m][0]}" for g, m in columns],
+                    *[f"{g} n" for g in dict.fromkeys(g for g, _ in columns)]])
+        for meth in methods:
+            counts = []
+            for g in dict.fromkeys(g for g, _ in columns):
+                ns = [cells[(meth, g, m)].n for gg, m in columns
+                      if gg == g and (meth, g, m) in cells]
+                counts.append(max(ns) if ns else "")
+            w.writerow([title, meth, *[format_cell(cells.get((meth, g, m)), m) for g, m in columns],
+                        *counts])
+    return buf.getvalue()
+
+
+def _markdown_blocks(blocks) -> str:
+    lines = []
+    for title, methods, columns, cells in blocks:
+        best = best_per_column(methods, columns, cells)
+        head = [title, *[f"{g} {METRIC_STYLE[m][0]}" for g, m in columns]]
+        lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for meth in methods:
+            row = [meth]
+            for g, m in columns:
+                cell = cells.get((meth, g, m))
+                text = format_cell(cell, m)
+                if _is_best(cell, best.get((g, m))):
+                    text = f"**{text}**"
+                row.append(text)
+            lines.append("| " + " | ".join(row) + " |")
+        lines.append("")
+        lines.append(_counts_line(methods, columns, cells))
+        lines.append("")
+    note = _footnote(blocks)
+    if note:
+        lines.append(note)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _counts_line(methods, columns, cells) -> str:
+    parts = []
+    for g in dict.fromkeys(g for g, _ in columns):
+        ns = sorted({c.n for (meth, gg, m), c in cells.items() if gg == g})
+        parts.append(f"{g}: {'/'.join(str(n) for n in ns)} images")
+    return "Images per mean: " + "; ".join(parts)
+
+
+def _tex(text: str) -> str:
+    for a, b in (("\\", r"\textbackslash{}"), ("_", r"\_"), ("&", r"\&"), ("%", r"\%"),
+                 ("#", r"\#"), ("[", "{[}"), ("]", "{]}")):
+        text = text.replace(a, b)
+    return text
+
+
+def _latex_blocks(blocks) -> str:
+    groups = list(dict.fromkeys(g for _, _, columns, _ in blocks for g, _ in columns))
+    per_group = {g: max(sum(1 for gg, _ in cols if gg == g) for _, _, cols, _ in blocks)
+                 for g in groups}
+    ncols = 1 + sum(per_group.values())
+    out = [r"\begin{tabular}{l" + "c" * (ncols - 1) + "}", r"\hline"]
+    out.append("Datasets & " + " & ".join(
+        rf"\multicolumn{{{per_group[g]}}}{{c}}{{{_tex(g)}}}" for g in groups) + r" \\")
+    for title, methods, columns, cells in blocks:
+        best = best_per_column(methods, columns, cells)
+        out.append(r"\hline")
+        heads = []
+        for g in groups:
+            ms = [m for gg, m in columns if gg == g]
+            heads += [METRIC_STYLE[m][0] for m in ms] + [""] * (per_group[g] - len(ms))
+        out.append(_tex(title) + " & " + " & ".join(heads) + r" \\")
+        out.append(r"\hline")
+        for meth in methods:
+            row = [_tex(meth)]
+            for g in groups:
+                ms = [m for gg, m in columns if gg == g]
+                for m in ms:
+                    cell = cells.get((meth, g, m))
+                    text = _tex(format_cell(cell, m)).replace("n/a", "--")
+                    if _is_best(cell, best.get((g, m))):
+                        text = rf"\textbf{{{text}}}"
+                    row.append(text)
+                row += [""] * (per_group[g] - len(ms))
+            out.append(" & ".join(row) + r" \\")
+    out += [r"\hline", r"\end{tabular}"]
+    note = _footnote(blocks)
+    if note:
+        out.append("% " + note)
+    return "\n".join(out) + "\n"
+
+
+def _markdown_frame(df) -> str:
+    head = list(df.columns)
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in df.itertuples(index=False):
+        lines.append("| " + " | ".join("" if v is None else str(v) for v in row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _latex_frame(df) -> str:
+    out = [r"\begin{tabular}{" + "l" * len(df.columns) + "}", r"\hline",
+           " & ".join(_tex(str(c)) for c in df.columns) + r" \\", r"\hline"]
+    for row in df.itertuples(index=False):
+        out.append(" & ".join(_tex("" if v is None else str(v)) for v in row) + r" \\")
+    out += [r"\hline", r"\end{tabular}"]
+    return "\n".join(out) + "\n"
