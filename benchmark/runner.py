@@ -65,6 +65,9 @@ def run_one(req: RunRequest, progress: Progress | None = None, log=print) -> Run
     notes: list[str] = []
     if hasattr(method, "check_against"):
         missing, extra = method.check_against(samples)
+        if req.limit is not None:  # only the images this run may score must have a result
+            wanted = {Path(s.rainy).name for s in samples[: req.limit]}
+            missing = [m for m in missing if m in wanted]
         if extra:
             notes.append(f"{len(extra)} extra file(s) in {method.folder} not in the dataset: "
                          + ", ".join(extra[:10]) + (" ..." if len(extra) > 10 else ""))
