@@ -4,7 +4,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 TORCH_PINS ?= torch==2.14.1 torchvision==0.29.1
-DEMO_OUT ?= demo_data
+DEMO_DATA ?= data/demo
+DEMO_RESULTS ?= results/demo
+PRENET_WEIGHTS ?=
 
 .PHONY: install test demo clean
 
@@ -12,7 +14,6 @@ install: $(VENV)/.installed
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet $(TORCH_PINS)
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
@@ -22,8 +23,15 @@ test: install
 	$(BIN)/python -m pytest -q
 
 demo: install
-	$(BIN)/raindata synth --demo --out $(DEMO_OUT) --resume
-	$(BIN)/raindata verify demo $(DEMO_OUT)
+	$(BIN)/raindata synth --demo --out $(DEMO_DATA) --resume
+	$(BIN)/raindata verify demo $(DEMO_DATA)
+	$(BIN)/benchmark run --method input,udrdr --dataset demo --data-root $(DEMO_DATA) \
+		--results $(DEMO_RESULTS)
+ifneq ($(PRENET_WEIGHTS),)
+	$(BIN)/benchmark run --method prenet --weights $(PRENET_WEIGHTS) --dataset demo \
+		--data-root $(DEMO_DATA) --results $(DEMO_RESULTS)
+endif
+	$(BIN)/benchmark table --results $(DEMO_RESULTS) --layout table1 --format markdown
 
 clean:
-	rm -rf $(VENV) $(DEMO_OUT) results .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) $(DEMO_DATA) $(DEMO_RESULTS) .pytest_cache .ruff_cache *.egg-info

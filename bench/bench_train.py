@@ -3,9 +3,9 @@
     .venv/bin/python bench/bench_train.py                 # both, results to bench/results/train.md
     .venv/bin/python bench/bench_train.py --prepare-only --data data   # just make the demo data
 
-Data: the demo set of ``raindata synth --demo`` (``DATA/demo``) and the demo "real" set
-(``DATA/demo_real``: a second synthesis over the demo *training* images with another
-rain style, see :func:`prepare_demo_data`); both are made when missing. The paper
+Data: the demo set of ``raindata synth --demo`` (``DATA/demo``: train, test, and ``real``,
+a second synthesis over the demo *training* images with another rain style that stands in
+for real rainy photographs); made when missing. The paper
 config runs on the same images (384 px, so its 128-px crops fit), with its batch 12 and
 patch 128, on the CPU in fp32, for a few steps only.
 
@@ -30,29 +30,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-DEMO_REAL = {"per_image": 40, "split": "train", "seed": 7, "length": (20.0, 45.0),
-             "width": (0.6, 1.4), "intensity": (90.0, 200.0), "layers": 1}
-"""Rain style of the demo "real" set: another seed, longer and wider drops in two layers."""
-
-
 def prepare_demo_data(root: Path) -> tuple[Path, Path]:
-    """Make ``ROOT/demo`` (``raindata synth --demo``) and ``ROOT/demo_real/train`` if missing."""
-    from raindata.synth import (
-        DEMO_SPLITS,
-        SynthConfig,
-        demo_images_dir,
-        synthesize,
-        synthesize_demo,
-    )
+    """Make ``ROOT/demo`` (``raindata synth --demo``: train, test and the "real" part)."""
+    from raindata.synth import synthesize_demo
 
-    demo, real = root / "demo", root / "demo_real"
-    if not (demo / "train" / "manifest.csv").is_file():
-        synthesize_demo(demo, workers=2)
-    if not (real / "train" / "manifest.csv").is_file():
-        with demo_images_dir() as clean:
-            synthesize(clean, real / "train", SynthConfig(**DEMO_REAL),
-                       files=DEMO_SPLITS["train"], clean_label="raindata:demo_images")
-    return demo, real
+    demo = root / "demo"
+    if not all((demo / part / "manifest.csv").is_file() for part in ("train", "test", "real")):
+        synthesize_demo(demo, workers=2, resume=demo.exists())
+    return demo, demo / "real"
 
 
 def machine() -> str:
@@ -105,7 +90,7 @@ def measure(config: Path, overrides: list[str], steps: int) -> dict[str, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=None,
-                    help="folder for demo/ and demo_real/ (default: a temporary folder)")
+                    help="folder for demo/ (default: a temporary folder)")
     ap.add_argument("--demo-steps", type=int, default=40)
     ap.add_argument("--paper-steps", type=int, default=3)
     ap.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "train.md")
@@ -120,7 +105,7 @@ def main() -> None:
         if args.prepare_only:
             print(f"demo data in {demo} and {real}")
             return
-        data = [f"data.synthetic.root={demo}", f"data.real.root={real / 'train' / 'rainy'}"]
+        data = [f"data.synthetic.root={demo}", f"data.real.root={real / 'rainy'}"]
         paper_data = ["data.synthetic.name=demo", *data, "data.real.name=unpaired",
                       "data.real.split=train"]
         rows = [("demo", measure(REPO / "configs" / "demo.toml", data, args.demo_steps)),

@@ -23,7 +23,7 @@ from models.train.trainer import train
 tmp = Path(sys.argv[1])
 cfg = load_config("configs/paper.toml", [
     "data.synthetic.name=demo", f"data.synthetic.root={tmp}/data/demo",
-    "data.real.name=unpaired", f"data.real.root={tmp}/data/demo_real/train/rainy",
+    "data.real.name=unpaired", f"data.real.root={tmp}/data/demo/real/rainy",
     "data.real.split=train", "run.device=cuda", "run.amp=true", "run.max_steps=50",
     "run.checkpoint_every=0", "run.progress=false", f"run.out={tmp}/run"])
 train(cfg, echo=lambda s: None)

@@ -69,6 +69,13 @@ def run(methods, dataset, data_root, split, weights, metrics, protocol, quantize
 
     names = _split_methods(methods)
     weight_map = _weights_for(names, weights)
+    said: set[str] = set()
+
+    def log(message: str) -> None:  # the same note (e.g. LPIPS unavailable) is said once
+        if message not in said:
+            said.add(message)
+            click.echo(message, err=True)
+
     for name in names:
         req = RunRequest(
             method=name, dataset=dataset, data_root=data_root, split=split,
@@ -92,7 +99,7 @@ def run(methods, dataset, data_root, split, weights, metrics, protocol, quantize
             state["bar"].update(1)
 
         try:
-            out = run_one(req, progress=progress, log=lambda m: click.echo(m, err=True))
+            out = run_one(req, progress=progress, log=log)
         finally:
             if state["bar"] is not None:
                 state["bar"].__exit__(None, None, None)

@@ -91,3 +91,21 @@ def _as_state_dict(obj: object, path: Path) -> dict[str, torch.Tensor]:
     if all(k.startswith(_PREFIX) for k in obj):
         return {k[len(_PREFIX) :]: v for k, v in obj.items()}
     return dict(obj)
+
+
+def fit_report(net: torch.nn.Module, state: dict[str, torch.Tensor]) -> str:
+    """One-line summary of why ``state`` does not fit ``net`` ('' when it fits)."""
+    own = net.state_dict()
+    missing = [k for k in own if k not in state]
+    unexpected = [k for k in state if k not in own]
+    shapes = [
+        f"{k} {tuple(state[k].shape)} vs {tuple(v.shape)}"
+        for k, v in own.items()
+        if k in state and state[k].shape != v.shape
+    ]
+    parts = []
+    for label, items in (("missing", missing), ("unexpected", unexpected), ("shape", shapes)):
+        if items:
+            more = f" (+{len(items) - 3} more)" if len(items) > 3 else ""
+            parts.append(f"{label}: {', '.join(items[:3])}{more}")
+    return "; ".join(parts)

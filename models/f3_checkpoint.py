@@ -29,6 +29,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from models.checkpoints import fit_report
 from models.udrdr import UDRDRConfig, build_f3
 from raindata.atomic import atomic_open, sha256_file
 from raindata.errors import DataError
@@ -89,21 +90,6 @@ def _config_of(config: UDRDRConfig | Mapping[str, Any]) -> UDRDRConfig:
     return UDRDRConfig.from_dict(config)
 
 
-def _fit_problems(net: nn.Module, state: Mapping[str, torch.Tensor]) -> str:
-    """One-line summary of why ``state`` does not fit ``net`` ('' when it fits)."""
-    own = net.state_dict()
-    missing = [k for k in own if k not in state]
-    unexpected = [k for k in state if k not in own]
-    shapes = [f"{k} {tuple(state[k].shape)} vs {tuple(v.shape)}"
-              for k, v in own.items() if k in state and state[k].shape != v.shape]
-    parts = []
-    for label, items in (("missing", missing), ("unexpected", unexpected), ("shape", shapes)):
-        if items:
-            more = f" (+{len(items) - 3} more)" if len(items) > 3 else ""
-            parts.append(f"{label}: {', '.join(items[:3])}{more}")
-    return "; ".join(parts)
-
-
 def _strip_prefix(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     if state and all(k.startswith("module.") for k in state):
         return {k[len("module."):]: v for k, v in state.items()}
@@ -126,7 +112,7 @@ def save_f3(
     cfg = _config_of(config)
     state = {k: v.detach().to("cpu").contiguous().clone()
              for k, v in _strip_prefix(f3.state_dict()).items()}
-    problems = _fit_problems(build_f3(cfg), state)
+    problems = fit_report(build_f3(cfg), state)
     if problems:
         raise ValueError(f"save_f3: the network does not match config {cfg} ({problems})")
     meta = dict(meta or {})
@@ -248,7 +234,7 @@ def load_f3(
         raise DataError(f"{p}: bad network config ({exc})") from None
     net = build_f3(cfg)
     state = _strip_prefix(state)
-    problems = _fit_problems(net, state)
+    problems = fit_report(net, state)
     if problems:
         raise DataError(f"{p}: weights do not fit the stored F3 config ({problems})")
     net.load_state_dict(state, strict=True)

@@ -137,24 +137,6 @@ def _known_weights(sha256: str) -> WeightsFile | None:
     return None
 
 
-def _fit_report(net: Any, state: dict[str, Any]) -> str:
-    """One-line summary of why ``state`` does not fit ``net`` ('' when it fits)."""
-    own = net.state_dict()
-    missing = [k for k in own if k not in state]
-    unexpected = [k for k in state if k not in own]
-    shapes = [
-        f"{k} {tuple(state[k].shape)} vs {tuple(v.shape)}"
-        for k, v in own.items()
-        if k in state and state[k].shape != v.shape
-    ]
-    parts = []
-    for label, items in (("missing", missing), ("unexpected", unexpected), ("shape", shapes)):
-        if items:
-            more = f" (+{len(items) - 3} more)" if len(items) > 3 else ""
-            parts.append(f"{label}: {', '.join(items[:3])}{more}")
-    return "; ".join(parts)
-
-
 class NetworkMethod:
     """A method that runs a released network; subclasses set ``card``.
 
@@ -176,7 +158,7 @@ class NetworkMethod:
     ) -> None:
         import torch
 
-        from models.checkpoints import load_state_dict, sha256_file
+        from models.checkpoints import fit_report, load_state_dict, sha256_file
         from models.registry import create_network
 
         card = self.card
@@ -206,7 +188,7 @@ class NetworkMethod:
         self.weights_known = known
 
         net = create_network(card.name)
-        mismatch = _fit_report(net, state)
+        mismatch = fit_report(net, state)
         if mismatch:
             raise DataError(f"{path}: does not fit {card.title} ({mismatch})")
         net.load_state_dict(state, strict=True)

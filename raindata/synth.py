@@ -508,22 +508,31 @@ def synthesize(
 DEMO_SPLITS: dict[str, tuple[str, ...]] = {
     "train": ("astronaut.png", "coffee.png", "rocket.png"),
     "test": ("chelsea.png",),
+    "real": ("astronaut.png", "coffee.png", "rocket.png"),
 }
-"""Clean images per demo split; the test image is held out from training."""
+"""Clean images per demo part; the test image is held out from training. ``real`` is the
+stand-in for real rainy photographs in UDRDR's unpaired branch: the training photographs
+under another rain style (only its ``rainy/`` folder is used, as an unpaired folder)."""
 DEMO_SEED = 2021
-DEMO_PER_IMAGE = {"train": 40, "test": 30}
+DEMO_PER_IMAGE = {"train": 40, "test": 30, "real": 40}
 DEMO_RAIN = {"length": (10.0, 30.0)}
 """Demo images are small (long side 384 px), so the streaks are a little shorter."""
+DEMO_REAL_RAIN = {"seed": 7, "length": (20.0, 45.0), "width": (0.6, 1.4),
+                  "intensity": (90.0, 200.0)}
+"""The ``real`` part's rain style: another seed, longer, wider and fainter-to-brighter drops."""
 
 
 def demo_configs() -> dict[str, SynthConfig]:
-    """The fixed configs of the demo splits (train: 120 samples, test: 30)."""
-    return {
+    """The fixed configs of the demo parts (train: 120 samples, test: 30, real: 120)."""
+    configs = {
         split: SynthConfig(
             per_image=DEMO_PER_IMAGE[split], split=split, seed=DEMO_SEED, **DEMO_RAIN
         )
-        for split in DEMO_SPLITS
+        for split in ("train", "test")
     }
+    configs["real"] = SynthConfig(per_image=DEMO_PER_IMAGE["real"], split="train",
+                                  **DEMO_REAL_RAIN)
+    return configs
 
 
 def demo_total() -> int:
@@ -548,7 +557,8 @@ def synthesize_demo(
     progress: Progress | None = None,
     argv: list[str] | None = None,
 ) -> dict[str, SynthSummary]:
-    """Build ``out/train`` and ``out/test`` (each in the layout above) from the demo images."""
+    """Build ``out/train``, ``out/test`` and ``out/real`` (each in the layout above) from the
+    bundled demo images; see :data:`DEMO_SPLITS`."""
     out = Path(out)
     summaries = {}
     with demo_images_dir() as clean:

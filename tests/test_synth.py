@@ -308,7 +308,7 @@ def test_synth_help():
         assert opt in res.output
 
 
-def test_demo_builds_both_splits(tmp_path):
+def test_demo_builds_train_test_and_real(tmp_path):
     out = tmp_path / "demo"
     runner = CliRunner()
     res = runner.invoke(main, ["synth", "--demo", "--out", str(out)])
@@ -317,9 +317,14 @@ def test_demo_builds_both_splits(tmp_path):
         rows = _manifest(out / split)
         assert len(rows) == DEMO_PER_IMAGE[split] * len(images)
         assert {r["source"] for r in rows} == set(images)
-        assert {r["split"] for r in rows} == {split}
+        assert {r["split"] for r in rows} == {"train" if split == "real" else split}
         assert (out / split / "direction" / "direction.txt").is_file()
     assert not set(DEMO_SPLITS["train"]) & set(DEMO_SPLITS["test"])
+    assert not set(DEMO_SPLITS["real"]) & set(DEMO_SPLITS["test"])
+    # the stand-in "real" images carry another rain style than the paired training set
+    train_len = [float(r["length"]) for r in _manifest(out / "train")]
+    real_len = [float(r["length"]) for r in _manifest(out / "real")]
+    assert max(train_len) <= 30 < max(real_len)
     res = runner.invoke(main, ["synth", "--demo", "--out", str(out), "--resume"])
     assert res.exit_code == 0 and "0 generated" in res.output
     res = runner.invoke(main, ["synth", "--demo", "--out", str(out), "--seed", "3"])

@@ -36,7 +36,7 @@ from torch.utils.data import Dataset
 
 from raindata.errors import DataError
 from raindata.loading._common import check_file, check_patch_fits, check_patch_size, to_tensor
-from raindata.loading.seeding import SharedEpoch, sample_rng
+from raindata.loading.seeding import EpochMixin, SharedEpoch, sample_rng
 from raindata.loading.transforms import apply_window, sample_window, transform_angle
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from raindata.pack import PatchCache
 
 
-class PairedDataset(Dataset):
+class PairedDataset(EpochMixin, Dataset):
     """Aligned random crops of (rainy, clean) pairs, from image files or a patch cache.
 
     ``samples``: the pairs (from :func:`raindata.layouts.find_samples`); may be None
@@ -105,16 +105,7 @@ class PairedDataset(Dataset):
                     )
             return len(cache)
 
-    # -- epochs and length -------------------------------------------------------------
-    def set_epoch(self, epoch: int) -> None:
-        """Select the epoch whose crops and flips the next iteration draws."""
-        self._epoch.set(epoch)
-
-    @property
-    def epoch(self) -> int:
-        """The current epoch."""
-        return self._epoch.get()
-
+    # -- length -----------------------------------------------------------------------------
     def __len__(self) -> int:
         return self._length
 

@@ -62,3 +62,18 @@ class SharedEpoch:
     def get(self) -> int:
         """The current epoch."""
         return int(self._value.item())
+
+
+class EpochMixin:
+    """``set_epoch``/``epoch`` for a Dataset holding a :class:`SharedEpoch` in ``_epoch``."""
+
+    _epoch: SharedEpoch
+
+    def set_epoch(self, epoch: int) -> None:
+        """Select the epoch whose crops and flips the next iteration draws."""
+        self._epoch.set(epoch)
+
+    @property
+    def epoch(self) -> int:
+        """The current epoch."""
+        return self._epoch.get()

@@ -19,14 +19,14 @@ from torch.utils.data import Dataset
 
 from raindata.errors import DataError
 from raindata.loading._common import check_file, check_patch_fits, check_patch_size, to_tensor
-from raindata.loading.seeding import SharedEpoch, sample_rng
+from raindata.loading.seeding import EpochMixin, SharedEpoch, sample_rng
 from raindata.loading.transforms import apply_window, sample_window
 
 if TYPE_CHECKING:
     from raindata.layouts import Sample
 
 
-class UnpairedDataset(Dataset):
+class UnpairedDataset(EpochMixin, Dataset):
     """Random crops (and, with ``augment``, flips) of single rainy images.
 
     ``items``: image paths or :class:`~raindata.layouts.Sample` objects (their rainy
@@ -58,15 +58,6 @@ class UnpairedDataset(Dataset):
         self.augment = bool(augment)
         self.length = len(self.items) if length is None else int(length)
         self._epoch = SharedEpoch(0)
-
-    def set_epoch(self, epoch: int) -> None:
-        """Select the epoch whose crops the next iteration draws."""
-        self._epoch.set(epoch)
-
-    @property
-    def epoch(self) -> int:
-        """The current epoch."""
-        return self._epoch.get()
 
     def __len__(self) -> int:
         return self.length
