@@ -58,8 +58,12 @@ def _split_methods(text: str) -> list[str]:
               help="Skip unreadable, missing or mis-sized images instead of stopping.")
 @click.option("--lpips-weights", type=click.Path(dir_okay=False, path_type=Path),
               help="torchvision AlexNet weights for LPIPS (default: the torch hub cache).")
+@click.option("--precision", type=click.Choice(["fp32", "bf16"]), default="fp32",
+              show_default=True, help="Network inference precision (bf16: autocast on "
+              "AVX512/AMX CPUs or CUDA; faster, not for reproducing published numbers).")
+@click.option("--channels-last", is_flag=True, help="Channels-last memory format for networks.")
 def run(methods, dataset, data_root, split, weights, metrics, protocol, quantize, device,
-        save_images, results, limit, skip_bad, lpips_weights):
+        save_images, results, limit, skip_bad, lpips_weights, precision, channels_last):
     """Score METHOD(s) on DATASET image by image into RESULTS/<dataset>/<method>/.
 
     Interrupted runs resume; a rerun with identical settings does no work; other
@@ -82,7 +86,8 @@ def run(methods, dataset, data_root, split, weights, metrics, protocol, quantize
             weights=weight_map.get(name), metrics=_split_list(metrics), protocol=protocol,
             quantize=quantize, device=device, save_images=save_images, results=results,
             limit=limit, skip_bad=skip_bad,
-            lpips_weights=str(lpips_weights) if lpips_weights else None, argv=sys.argv,
+            lpips_weights=str(lpips_weights) if lpips_weights else None,
+            precision=precision, channels_last=channels_last, argv=sys.argv,
         )
         state = {"bar": None, "started": time.perf_counter()}
 

@@ -107,6 +107,8 @@ def open_method(
 ) -> Scorable:
     """Build the method named by ``spec`` with its weights; ``quantize`` may override."""
     if spec.startswith("results:"):
+        if options:
+            raise DataError(f"--method {spec}: {', '.join(options)} apply to networks only")
         return open_results_folder(spec)
     from models.registry import create_model, get_card
 

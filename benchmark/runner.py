@@ -33,7 +33,18 @@ class RunRequest:
     limit: int | None = None
     skip_bad: bool = False
     lpips_weights: str | None = None
+    precision: str = "fp32"
+    channels_last: bool = False
     argv: list[str] | None = None
+
+    def method_options(self) -> dict:
+        """Inference options for network methods that differ from the defaults."""
+        opts = {}
+        if self.precision != "fp32":
+            opts["precision"] = self.precision
+        if self.channels_last:
+            opts["channels_last"] = True
+        return opts
 
 
 @dataclass
@@ -61,7 +72,7 @@ def run_one(req: RunRequest, progress: Progress | None = None, log=print) -> Run
     metrics = req.metrics or (DEFAULT_PAIRED if ds.paired else DEFAULT_UNPAIRED)
     check_metrics(metrics, ds.paired, ds.name)
 
-    method = open_method(req.method, req.weights, req.device, req.quantize)
+    method = open_method(req.method, req.weights, req.device, req.quantize, req.method_options())
     notes: list[str] = []
     if hasattr(method, "check_against"):
         missing, extra = method.check_against(samples)
@@ -81,6 +92,7 @@ def run_one(req: RunRequest, progress: Progress | None = None, log=print) -> Run
         dataset=ds.name, data_root=str(ds.root), split=ds.split, method=req.method,
         protocol=ds.protocol, quantize=method.quantize, metrics=tuple(metrics),
         weights_sha256=method.weights_sha256,
+        method_options=tuple(sorted((k, str(v)) for k, v in req.method_options().items())),
     )
     folder = store.run_dir(req.results, settings)
     record = store.load_record(folder)

@@ -48,7 +48,9 @@ def long_table(results: Path):
     for folder, record, rows in store.iter_runs(results):
         s = record.settings
         official = record.extra.get("official_quantize", s.quantize)
-        label = s.method if s.quantize in (official, "as-saved") else f"{s.method} [{s.quantize}]"
+        tags = [] if s.quantize in (official, "as-saved") else [s.quantize]
+        tags += ["channels-last" if k == "channels_last" else v for k, v in s.method_options]
+        label = f"{s.method} [{', '.join(tags)}]" if tags else s.method
         columns = [c for c in store.SCORE_COLUMNS if any(r.get(c) is not None for r in rows)]
         wanted = _columns_for(s.metrics)
         for col in wanted:

@@ -159,3 +159,17 @@ def test_cli_errors_are_one_line(tmp_path):
 def test_help(cmd):
     result = CliRunner().invoke(main, [*cmd, "--help"])
     assert result.exit_code == 0, result.output
+
+
+def test_inference_options_key_the_run_and_label_the_table(paired_root, tmp_path):
+    res = tmp_path / "res"
+    plain = run_one(_req(paired_root, res), log=lambda m: None)
+    fast = run_one(_req(paired_root, res, channels_last=True), log=lambda m: None)
+    assert fast.folder != plain.folder
+    assert fast.record.settings.method_options == (("channels_last", "True"),)
+    from benchmark.tables import long_table
+
+    assert set(long_table(res)["method"]) == {"input", "input [channels-last]"}
+    with pytest.raises(DataError, match="apply to networks only"):
+        run_one(_req(paired_root, res, method=f"results:{paired_root / 'clean'}",
+                     precision="bf16"), log=lambda m: None)
