@@ -88,9 +88,16 @@ def run_one(req: RunRequest, progress: Progress | None = None, log=print) -> Run
                 + ", ".join(missing[:5]) + " (use --skip-bad to score the rest)"
             )
 
+    # A metric that cannot be computed here (LPIPS without its weights) is left out of the
+    # settings: the run holds exactly the columns it computed, and a later run that can
+    # compute it lands in a new folder instead of mixing rows with empty cells.
+    scorer = Scorer(metrics, ds.protocol, req.device, req.lpips_weights)
+    for name, why in scorer.unavailable.items():
+        log(f"note: {name} unavailable, column left empty: {why}")
+    computed = tuple(m for m in metrics if m not in scorer.unavailable)
     settings = store.RunSettings(
         dataset=ds.name, data_root=str(ds.root), split=ds.split, method=req.method,
-        protocol=ds.protocol, quantize=method.quantize, metrics=tuple(metrics),
+        protocol=ds.protocol, quantize=method.quantize, metrics=computed,
         weights_sha256=method.weights_sha256,
         method_options=tuple(sorted((k, str(v)) for k, v in req.method_options().items())),
     )
@@ -114,10 +121,7 @@ def run_one(req: RunRequest, progress: Progress | None = None, log=print) -> Run
     if req.limit is not None:
         room = max(0, req.limit - len(done) - len(skipped_ids))
         todo = todo[:room]
-    scorer = Scorer(metrics, ds.protocol, req.device, req.lpips_weights)
     record.unavailable = dict(scorer.unavailable)
-    for name, why in scorer.unavailable.items():
-        log(f"note: {name} unavailable, column left empty: {why}")
 
     started = time.perf_counter()
     base_seconds = record.seconds

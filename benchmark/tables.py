@@ -51,11 +51,10 @@ def long_table(results: Path):
         tags = [] if s.quantize in (official, "as-saved") else [s.quantize]
         tags += ["channels-last" if k == "channels_last" else v for k, v in s.method_options]
         label = f"{s.method} [{', '.join(tags)}]" if tags else s.method
-        columns = [c for c in store.SCORE_COLUMNS if any(r.get(c) is not None for r in rows)]
-        wanted = _columns_for(s.metrics)
+        wanted = _columns_for(s.metrics) + _columns_for(record.unavailable)
         for col in wanted:
             values = [r[col] for r in rows if r.get(col) is not None]
-            unavailable = col not in columns and bool(record.unavailable.get(col.split("_")[0]))
+            unavailable = col.split("_")[0] in record.unavailable
             records.append({
                 "method": label, "base_method": s.method, "dataset": s.dataset, "metric": col,
                 "protocol": s.protocol, "quantize": s.quantize, "split": s.split,

@@ -173,3 +173,18 @@ def test_inference_options_key_the_run_and_label_the_table(paired_root, tmp_path
     with pytest.raises(DataError, match="apply to networks only"):
         run_one(_req(paired_root, res, method=f"results:{paired_root / 'clean'}",
                      precision="bf16"), log=lambda m: None)
+
+
+def test_unavailable_lpips_keeps_the_run_and_is_marked(paired_root, tmp_path):
+    """Asking for LPIPS without its weights computes the same columns: same run, marked n/a."""
+    res = tmp_path / "res"
+    first = run_one(_req(paired_root, res), log=lambda m: None)
+    notes = []
+    again = run_one(_req(paired_root, res, metrics=("psnr", "ssim", "rainmap", "lpips"),
+                         lpips_weights=str(tmp_path / "absent.pth")), log=notes.append)
+    assert again.folder == first.folder and again.newly_scored == 0
+    assert "lpips" in again.record.unavailable and any("lpips unavailable" in n for n in notes)
+    from benchmark.tables import render
+
+    md = render(res, "table1", "markdown")
+    assert "LPIPS" in md and "n/a" in md
