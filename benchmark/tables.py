@@ -60,7 +60,8 @@ def long_table(results: Path):
                 "protocol": s.protocol, "quantize": s.quantize, "split": s.split,
                 "mean": _mean(values) if values else None, "n": len(values),
                 "expected": record.expected,
-                "partial": record.status != "complete" or len(values) < record.expected,
+                "partial": record.status != "complete"
+                or (not unavailable and len(values) < record.expected),
                 "unavailable": unavailable, "status": record.status, "run": folder.name,
             })
     if not records:
@@ -240,7 +241,7 @@ def _markdown_blocks(blocks) -> str:
 def _counts_line(methods, columns, cells) -> str:
     parts = []
     for g in dict.fromkeys(g for g, _ in columns):
-        ns = sorted({c.n for (meth, gg, m), c in cells.items() if gg == g})
+        ns = sorted({c.n for (meth, gg, m), c in cells.items() if gg == g and not c.unavailable})
         parts.append(f"{g}: {'/'.join(str(n) for n in ns)} images")
     return "Images per mean: " + "; ".join(parts)
 

@@ -22,6 +22,7 @@ BUILTIN_METHODS: tuple[tuple[str, str], ...] = (
     ("input", "models.methods:InputMethod"),
     ("prenet", "models.methods:PReNetMethod"),
     ("prenet-real", "models.methods:PReNetRealMethod"),
+    ("udrdr", "models.udrdr_method:UDRDRMethod"),
 )
 
 

@@ -167,3 +167,17 @@ def test_input_method_refuses_weights_and_bad_images(tmp_path):
             method.derain(bad)
     with pytest.raises(DataError, match="precision"):
         create_model("input", precision="fp16")
+
+
+def test_bundled_udrdr_demo_weights_match_the_card():
+    """The committed demo F3 is the file the card names (sha256), and it loads safely."""
+    from models.checkpoints import sha256_file
+    from models.udrdr_method import demo_weights_path
+
+    card = get_card("udrdr")
+    path = demo_weights_path()
+    assert path.name in card.weights_file_names
+    assert card.known_weights(sha256_file(path)) is not None
+    model = create_model("udrdr")
+    assert model.weights_sha256 == card.weights[0].sha256
+    assert model.info()["bundled_demo_weights"] is True
