@@ -97,3 +97,12 @@ def test_cli_unknown_command_suggests():
     result = CliRunner().invoke(main, ["synht"])
     assert result.exit_code == 2
     assert "synth" in result.output
+
+
+def test_atomic_files_get_the_usual_mode(tmp_path):
+    import os
+
+    atomic_write_text(tmp_path / "f.txt", "x")
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert (tmp_path / "f.txt").stat().st_mode & 0o777 == 0o666 & ~mask
