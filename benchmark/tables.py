@@ -187,11 +187,14 @@ def render(results: Path, layout: str, fmt: str) -> str:
 
 
 def _footnote(blocks) -> str | None:
-    for *_, cells in blocks:
-        for c in cells.values():
-            if c.partial:
-                return "* partial: mean over fewer images than the dataset holds"
-    return None
+    cells = [c for *_, block_cells in blocks for c in block_cells.values()]
+    notes = []
+    if any(c.partial for c in cells):
+        notes.append("* partial: mean over fewer images than the dataset holds")
+    if any(c.unavailable for c in cells):
+        notes.append("n/a (-- in LaTeX): not computable in that run, e.g. LPIPS without "
+                     "its AlexNet weights")
+    return "; ".join(notes) or None
 
 
 def _csv_blocks(blocks) -> str:
