@@ -99,8 +99,15 @@ def write_specs(directory: str | os.PathLike = DEFAULT_DIR) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> None:
     """``python -m raindata.layouts.export [DIR]``: regenerate the shipped spec files."""
-    args = sys.argv[1:] if argv is None else argv
-    for path in write_specs(args[0] if args else DEFAULT_DIR):
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m raindata.layouts.export",
+        description="Write one <name>.layout.json per public dataset layout.")
+    parser.add_argument("directory", nargs="?", default=str(DEFAULT_DIR),
+                        help=f"output folder (default: {DEFAULT_DIR})")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    for path in write_specs(args.directory):
         print(path)
 
 
