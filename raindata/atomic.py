@@ -13,6 +13,32 @@ from typing import IO
 
 
 @contextlib.contextmanager
+def atomic_path(
+    path: str | os.PathLike, *, durable: bool = True, suffix: str = ".tmp"
+) -> Iterator[Path]:
+    """A temporary path beside ``path`` for a writer that needs a file name (h5py, ...).
+
+    On clean exit the file is fsynced (unless ``durable=False``) and renamed onto
+    ``path``; on an exception it is removed and ``path`` is left untouched.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
+    os.close(fd)
+    try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual file mode
+        yield Path(tmp)
+        if durable:
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+@contextlib.contextmanager
 def atomic_open(
     path: str | os.PathLike, mode: str = "w", *, durable: bool = True, **kwargs
 ) -> Iterator[IO]:
@@ -24,21 +50,11 @@ def atomic_open(
     but not guaranteed after a power loss): for bulk outputs whose content is
     verified by hash before reuse.
     """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual file mode
-        with os.fdopen(fd, mode, **kwargs) as fh:
-            yield fh
-            fh.flush()
-            if durable:
-                os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    with atomic_path(path, durable=False) as tmp, open(tmp, mode, **kwargs) as fh:
+        yield fh
+        fh.flush()
+        if durable:
+            os.fsync(fh.fileno())
 
 
 @functools.cache

@@ -23,11 +23,9 @@ only when complete, so an interrupted or failed run leaves nothing behind.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -36,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from raindata.atomic import atomic_path
 from raindata.errors import DataError
 
 if TYPE_CHECKING:
@@ -151,30 +150,20 @@ def pack(
     target.parent.mkdir(parents=True, exist_ok=True)
 
     start = time.perf_counter()
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp.h5", dir=target.parent)
-    os.close(fd)
-    try:
-        with h5py.File(tmp, "w") as f:
-            total = _write(f, samples, patch_size, stride, compression, chunk, progress)
-            config = {
-                "patch_size": patch_size, "stride": stride,
-                "compression": compression or "none", "chunk": chunk,
-                "sources": len(samples), "patches": total,
-            }
-            f.attrs["format"] = FORMAT
-            f.attrs["format_version"] = FORMAT_VERSION
-            f.attrs["patch_size"] = patch_size
-            f.attrs["stride"] = stride
-            f.attrs["compression"] = compression or "none"
-            f.attrs["num_sources"] = len(samples)
-            f.attrs["provenance"] = json.dumps(record(config, argv))
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    with atomic_path(target, suffix=".tmp.h5") as tmp, h5py.File(tmp, "w") as f:
+        total = _write(f, samples, patch_size, stride, compression, chunk, progress)
+        config = {
+            "patch_size": patch_size, "stride": stride,
+            "compression": compression or "none", "chunk": chunk,
+            "sources": len(samples), "patches": total,
+        }
+        f.attrs["format"] = FORMAT
+        f.attrs["format_version"] = FORMAT_VERSION
+        f.attrs["patch_size"] = patch_size
+        f.attrs["stride"] = stride
+        f.attrs["compression"] = compression or "none"
+        f.attrs["num_sources"] = len(samples)
+        f.attrs["provenance"] = json.dumps(record(config, argv))
     return PackInfo(
         path=target, patches=total, sources=len(samples), patch_size=patch_size,
         stride=stride, compression=compression, bytes=target.stat().st_size,
