@@ -96,9 +96,9 @@ def machine() -> str:
 
 
 def git_head() -> str:
-    out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                         cwd=Path(__file__).resolve().parent)
-    return out.stdout.strip() or "unknown"
+    from raindata.provenance import git_commit
+
+    return git_commit(Path(__file__).resolve().parent) or "unknown"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> None:
         "",
         f"- Command: `{shlex.join(['python', 'bench/bench_pack.py', *(argv or sys.argv[1:])])}`",
         f"- Date: {dt.datetime.now(dt.UTC).isoformat(timespec='seconds')}",
-        f"- Commit: {git_head()} (working tree may hold uncommitted changes)",
+        f"- Commit: {git_head()} (`-dirty`: uncommitted changes)",
         f"- Machine: {machine()}; Python {platform.python_version()}, torch {torch.__version__}, "
         f"h5py {h5py.__version__} (HDF5 {h5_version}), torch threads 1",
         f"- Data: {args.pairs} generated {args.size}x{args.size} RGB pairs as PNG "

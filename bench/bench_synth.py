@@ -39,6 +39,8 @@ from pathlib import Path
 
 import numpy as np
 
+from raindata.provenance import git_commit
+
 W, H = 2040, 1356
 
 
@@ -264,10 +266,9 @@ def main(argv: list[str] | None = None) -> None:
         "# Synthesis throughput (`raindata synth`) vs the PNG I/O floor",
         "",
         f"- machine: {machine()}, {os.cpu_count()} logical CPUs "
-        f"(load average {load_before[0]:.1f} before, {load_after[0]:.1f} after: "
-        "the machine was shared with other jobs)",
-        f"- commit: `{_cmd(['git', 'rev-parse', 'HEAD']).strip() or 'unknown'}` "
-        "(working tree with this change uncommitted)",
+        f"(1-minute load average {load_before[0]:.1f} before, {load_after[0]:.1f} after; "
+        "above about 0.5 other jobs shared the cores)",
+        f"- commit: `{git_commit() or 'unknown'}` (`-dirty`: uncommitted changes)",
         f"- date: {dt.datetime.now(dt.UTC).isoformat(timespec='seconds')}",
         f"- python {platform.python_version()}, numpy {np.__version__}, "
         f"opencv {__import__('cv2').__version__}",
