@@ -74,6 +74,10 @@ def run_one(req: RunRequest, progress: Progress | None = None, log=print) -> Run
 
     method = open_method(req.method, req.weights, req.device, req.quantize, req.method_options())
     notes: list[str] = []
+    model_info = getattr(getattr(method, "model", None), "info", None)
+    if model_info is not None and model_info().get("bundled_demo_weights"):
+        log(f"note: {req.method} uses its bundled demo weights (trained on the demo set only); "
+            "pass --weights for a model of your own")
     if hasattr(method, "check_against"):
         missing, extra = method.check_against(samples)
         if req.limit is not None:  # only the images this run may score must have a result
@@ -116,6 +120,8 @@ def run_one(req: RunRequest, progress: Progress | None = None, log=print) -> Run
     record.provenance["device"] = describe_device(req.device)
     record.expected = len(samples)
     record.extra["official_quantize"] = method.official_quantize
+    if model_info is not None:
+        record.extra["method"] = model_info()
 
     todo = [(i, s) for i, s in enumerate(samples) if s.id not in done and s.id not in skipped_ids]
     if req.limit is not None:
