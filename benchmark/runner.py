@@ -111,8 +111,7 @@ def run_one(req: RunRequest, progress: Progress | None = None, log=print) -> Run
         raise DataError(f"{folder}/run.json: settings differ from this run's (hash collision?)")
     rows = store.read_scores(folder / "scores.csv")
     done = {r["id"] for r in rows}
-    skipped = list(record.skipped) if record else []
-    skipped_ids = {s["id"] for s in skipped}
+    skipped: list[dict[str, str]] = []  # images skipped earlier are tried again
     if record is None:
         record = store.RunRecord(settings=settings)
     config = {k: str(v) if isinstance(v, Path) else v for k, v in vars(req).items() if k != "argv"}
@@ -123,10 +122,9 @@ def run_one(req: RunRequest, progress: Progress | None = None, log=print) -> Run
     if model_info is not None:
         record.extra["method"] = model_info()
 
-    todo = [(i, s) for i, s in enumerate(samples) if s.id not in done and s.id not in skipped_ids]
+    todo = [(i, s) for i, s in enumerate(samples) if s.id not in done]
     if req.limit is not None:
-        room = max(0, req.limit - len(done) - len(skipped_ids))
-        todo = todo[:room]
+        todo = todo[: max(0, req.limit - len(done))]
     record.unavailable = dict(scorer.unavailable)
 
     started = time.perf_counter()

@@ -111,6 +111,10 @@ def test_results_folder_missing_and_mismatched_files(paired_root, tmp_path):
     assert any("stray.png" in n for n in out.notes)
     assert all(r["psnr"] == float("inf") for r in out.rows)  # identical to ground truth
 
+    write_png(outdir / "img6.png", read_image(paired_root / "clean" / "img6.png"))
+    fixed = run_one(_req(paired_root, tmp_path / "r", method=spec), log=lambda m: None)
+    assert fixed.newly_scored == 1 and fixed.record.status == "complete"  # skipped: retried
+
     write_png(outdir / "img6.png", np.zeros((41, 48, 3), np.uint8))
     with pytest.raises(DataError, match=r"img6\.png is 48x41, its ground truth is 48x40"):
         run_one(_req(paired_root, tmp_path / "r2", method=spec), log=lambda m: None)
