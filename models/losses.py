@@ -166,7 +166,7 @@ class LossWeights:
     phi: float = 10.0
     kernel_size: int = 5
     direction_padding: str = "reflect"
-    missing_angle: str = "skip"
+    missing_angle: str = "estimate"
 
     def __post_init__(self) -> None:
         for name in (*TERM_NAMES, "phi"):

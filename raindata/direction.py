@@ -32,7 +32,6 @@ from raindata.errors import DataError
 def _cv2():
     import cv2
 
-    cv2.setNumThreads(1)
     return cv2
 
 

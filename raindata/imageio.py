@@ -24,7 +24,6 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 def _cv2():
     import cv2
 
-    cv2.setNumThreads(1)
     return cv2
 
 

@@ -40,7 +40,6 @@ GAUSS_TRUNCATE = 4.0
 def _cv2():
     import cv2
 
-    cv2.setNumThreads(1)
     return cv2
 
 

@@ -51,6 +51,7 @@ import io
 import json
 import os
 import re
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -453,7 +454,23 @@ def synthesize(
     if workers < 1:
         raise DataError(f"--workers: expected >= 1, got {workers}")
     out = Path(out)
+    fresh = not out.exists() or not any(out.iterdir())
     meta = _prepare_out(out, cfg, resume, argv)
+    try:
+        return _synthesize_into(out, cfg, meta, names, clean_root, workers, progress, t0)
+    except DataError:
+        # A bad clean image found mid-run: a folder this run started from nothing is
+        # removed again, so nothing half-written stays behind (a resumed run keeps its
+        # earlier samples, which --resume can continue from).
+        if fresh and not resume:
+            shutil.rmtree(out, ignore_errors=True)
+        raise
+
+
+def _synthesize_into(out: Path, cfg: dict[str, Any], meta: dict[str, Any], names: list[str],
+                     clean_root: Path, workers: int, progress: Progress | None,
+                     t0: float) -> SynthSummary:
+    """The body of :func:`synthesize` once the output folder is prepared."""
     for sub in (*ROLES, "direction"):
         (out / sub).mkdir(parents=True, exist_ok=True)
 

@@ -381,3 +381,27 @@ def test_import_stays_light():
             "print([m for m in ('numpy', 'cv2', 'torch') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_paired_stems_are_not_number_padded_and_outside_symlinks_are_ignored(tmp_path):
+    """``paired`` matches by stem as written (``001`` is not ``1``), and a symlink that leads
+    out of the dataset folder is not taken as part of it."""
+    import numpy as np
+    import pytest as _pytest
+
+    from raindata.errors import DataError
+    from raindata.imageio import write_png
+    from raindata.layouts import find_samples
+
+    img = np.zeros((8, 8, 3), np.uint8)
+    root = tmp_path / "p"
+    write_png(root / "rainy" / "001.png", img)
+    write_png(root / "clean" / "1.png", img)
+    with _pytest.raises(DataError):
+        find_samples("paired", root)
+    write_png(root / "clean" / "001.png", img)
+    (root / "clean" / "1.png").unlink()
+    write_png(tmp_path / "outside.png", img)
+    (root / "rainy" / "x.png").symlink_to(tmp_path / "outside.png")
+    (root / "clean" / "x.png").symlink_to(tmp_path / "outside.png")
+    assert [s.id for s in find_samples("paired", root)] == ["001"]

@@ -203,3 +203,25 @@ def test_cli_errors_are_one_line(tmp_path):
     last = broken.output.strip().splitlines()[-1]
     assert last.startswith("error: ") and "2.png" in last
     assert _listing(tmp_path) == ["demo"]  # no output, no temporary file
+
+
+def test_pack_without_split_refuses_a_tree_with_several_splits(tmp_path):
+    """A cache mixing train and test would leak test images into training."""
+    import numpy as np
+    from click.testing import CliRunner
+
+    from raindata.cli import main
+    from raindata.imageio import write_png
+
+    img = np.zeros((16, 16, 3), np.uint8)
+    root = tmp_path / "d"
+    for split in ("train", "test"):
+        write_png(root / split / "rainy" / "a.png", img)
+        write_png(root / split / "clean" / "a.png", img)
+    res = CliRunner().invoke(main, ["pack", "paired", str(root), "--out",
+                                    str(tmp_path / "c.h5"), "--patch", "8"])
+    assert res.exit_code == 1 and "--split" in res.output and "test, train" in res.output
+    assert not (tmp_path / "c.h5").exists()
+    res = CliRunner().invoke(main, ["pack", "paired", str(root), "--split", "train", "--out",
+                                    str(tmp_path / "c.h5"), "--patch", "8"])
+    assert res.exit_code == 0, res.output

@@ -281,3 +281,21 @@ def test_cli_help_and_run(data_root: Path, tmp_path: Path) -> None:
     bad = runner.invoke(udrdr, ["train", "--config", str(cfg_path), "--set", "loss.lamda=0"])
     assert bad.exit_code == 1
     assert "error:" in bad.output and "unknown key 'loss.lamda'" in bad.output
+
+
+def test_f2_losses_can_be_kept_from_f1():
+    """``loss.f2_losses_train_f1 = false``: recons reaches F2 but not F1 (Sec. 3.4, literally)."""
+    import torch
+
+    from models.train.trainer import _Teacher
+    from models.udrdr import UDRDR, UDRDRConfig
+
+    for joint in (True, False):
+        torch.manual_seed(0)
+        net = UDRDR(UDRDRConfig.tiny())
+        _z, y = _Teacher(net, f2_trains_f1=joint)(torch.rand(1, 3, 12, 12))
+        y.abs().mean().backward()
+        f1_grad = sum(p.grad.abs().sum() for p in net.f1.parameters() if p.grad is not None)
+        f2_grad = sum(p.grad.abs().sum() for p in net.f2.parameters() if p.grad is not None)
+        assert f2_grad > 0
+        assert (f1_grad > 0) == joint

@@ -54,9 +54,15 @@ class LossConfig(LossWeights):
 
     ``ref_clip``: clamp ``x_ref = y_gt + z_real`` (eq. 9) to [0, 1]; the paper adds
     without clipping (default False).
+    ``f2_losses_train_f1``: let the F2 terms (recons, TV, and the F2 side of cycle) send
+    gradients into F1 through ``x - z`` (default True: the two stages are trained jointly).
+    False reads Sec. 3.4's "F1 and F2 ... regularized by (4), (5), and (8), respectively"
+    literally: F2 sees ``x - z.detach()`` and F1 learns only from content, direction and
+    the rain-map side of cycle.
     """
 
     ref_clip: bool = False
+    f2_losses_train_f1: bool = True
 
 
 @dataclass(frozen=True)

@@ -112,13 +112,14 @@ class TrainResult:
 class _Teacher(nn.Module):
     """F1 and F2 as one module (one DDP wrapper, one forward per step)."""
 
-    def __init__(self, net: UDRDR) -> None:
+    def __init__(self, net: UDRDR, f2_trains_f1: bool = True) -> None:
         super().__init__()
         self.f1, self.f2 = net.f1, net.f2
+        self.f2_trains_f1 = f2_trains_f1
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
         z = self.f1(x)
-        return z, self.f2(x - z)
+        return z, self.f2(x - (z if self.f2_trains_f1 else z.detach()))
 
 
 def estimate_angles(z_gt: Tensor) -> Tensor:
@@ -147,7 +148,7 @@ class Trainer:
         torch.manual_seed(cfg.run.seed)  # identical initial weights on every rank
         self.net = UDRDR(cfg.model).to(device)
         self.student_on = cfg.loss.enabled("distill")
-        self.teacher = ddp.wrap(_Teacher(self.net), info, device)
+        self.teacher = ddp.wrap(_Teacher(self.net, cfg.loss.f2_losses_train_f1), info, device)
         self.student = ddp.wrap(self.net.f3, info, device) if self.student_on else self.net.f3
         o = cfg.optim
 

@@ -43,6 +43,10 @@ def pack(
     if out.exists() and not force:
         raise DataError(f"{out}: already exists (use --force to replace it)")
     samples = find_samples(name, root, split)
+    splits = sorted({s.split for s in samples})
+    if split is None and len(splits) > 1:
+        raise DataError(f"{root}: holds the splits {', '.join(splits)}; say which to pack "
+                        "with --split (a cache mixing splits would leak test images)")
     if not samples:
         where = f" (split {split})" if split else ""
         raise DataError(f"{root}: no {name} samples found{where}")

@@ -48,12 +48,14 @@ def natural_key(text: str) -> tuple:
 
 
 def id_groups(match: re.Match[str]) -> dict[str, str | int]:
-    """Named groups of a file-name match; all-digit values become ints (``001`` -> 1)."""
+    """Named groups of a file-name match; all-digit numbers become ints (``001`` -> 1)."""
     out: dict[str, str | int] = {}
     for key, value in match.groupdict().items():
         if value is None:
             continue
-        out[key] = int(value) if value.isascii() and value.isdigit() else value
+        # numbers lose their zero padding; a generic file stem stays as written
+        numeric = key != "stem" and value.isascii() and value.isdigit()
+        out[key] = int(value) if numeric else value
     return out
 
 
@@ -73,12 +75,13 @@ def _candidates(folder: Path, glob: str) -> list[Path]:
     if not folder.is_dir():
         return []
     found = []
+    inside = folder.resolve()
     for p in folder.glob(glob):
         rel = p.relative_to(folder).parts
         if any(part.startswith(".") for part in rel):
             continue
-        if _is_image(p) and p.is_file():
-            found.append(p)
+        if _is_image(p) and p.is_file() and p.resolve().is_relative_to(inside):
+            found.append(p)  # a symlink leading out of the folder is not part of it
     return sorted(found, key=lambda p: natural_key(p.as_posix()))
 
 
