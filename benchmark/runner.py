@@ -104,6 +104,8 @@ def run_one(req: RunRequest, progress: Progress | None = None, log=print) -> Run
         protocol=ds.protocol, quantize=method.quantize, metrics=computed,
         weights_sha256=method.weights_sha256,
         method_options=tuple(sorted((k, str(v)) for k, v in req.method_options().items())),
+        lpips_sha256=scorer.lpips_sha256,
+        device=req.device.split(":")[0] if _runs_network(method) else "",
     )
     folder = store.run_dir(req.results, settings)
     record = store.load_record(folder)
@@ -169,6 +171,11 @@ def run_one(req: RunRequest, progress: Progress | None = None, log=print) -> Run
             _finish(record, rows, skipped, base_seconds + time.perf_counter() - started, folder)
     final = _finish(record, rows, skipped, base_seconds + time.perf_counter() - started, folder)
     return RunOutcome(folder, final, rows, newly, notes)
+
+
+def _runs_network(method) -> bool:
+    """Whether the method's output depends on the device (it runs a network)."""
+    return getattr(getattr(method, "model", None), "network", None) is not None
 
 
 def _finish(record, rows, skipped, seconds, folder) -> store.RunRecord:

@@ -50,6 +50,11 @@ class Scorer:
 
             self._niqe = NIQE()
 
+    @property
+    def lpips_sha256(self) -> str | None:
+        """sha256 of the AlexNet weights LPIPS runs with (None when it does not run)."""
+        return getattr(self._lpips, "weights_sha256", None) if self._lpips else None
+
     def score(self, rainy: np.ndarray, derained: np.ndarray, clean: np.ndarray | None) -> dict:
         """Scores of ``derained`` (uint8 RGB); ``clean`` is None for no-reference data."""
         from benchmark.metrics.psnr import psnr

@@ -40,6 +40,8 @@ class RunSettings:
     metrics: tuple[str, ...]
     weights_sha256: str | None = None
     method_options: tuple[tuple[str, str], ...] = ()
+    lpips_sha256: str | None = None  # the AlexNet backbone LPIPS used, when it ran
+    device: str = ""  # cpu / cuda for methods that run a network ("" otherwise)
 
     def key(self) -> str:
         """A short stable hash of the settings."""

@@ -40,20 +40,62 @@ class Cell:
     unavailable: bool = False
 
 
-def long_table(results: Path):
-    """One row per (method, dataset, metric, protocol, quantize) with mean and image count."""
-    import pandas as pd
+#: settings that can tell two runs of one method apart, and how a label shows them
+_DISTINGUISH = (
+    ("weights_sha256", lambda v: f"w:{(v or 'none')[:8]}"),
+    ("data_root", lambda v: f"root:{Path(v).name}"),
+    ("split", str),
+    ("device", lambda v: v or "no-device"),
+    ("lpips_sha256", lambda v: f"lpips:{(v or 'none')[:8]}"),
+)
 
-    records = []
-    for folder, record, rows in store.iter_runs(results):
+
+def _labels(runs) -> list[str]:
+    """Row labels: the method, its non-default conventions, and - when several runs would
+    share a row - the settings that differ between them (never one silently replacing
+    another)."""
+    base = []
+    for _, record, _ in runs:
         s = record.settings
         official = record.extra.get("official_quantize", s.quantize)
         tags = [] if s.quantize in (official, "as-saved") else [s.quantize]
         tags += ["channels-last" if k == "channels_last" else v for k, v in s.method_options]
-        label = f"{s.method} [{', '.join(tags)}]" if tags else s.method
+        base.append((s.method, tags))
+    groups: dict[tuple, list[int]] = {}
+    for i, ((method, tags), (_, record, _)) in enumerate(zip(base, runs, strict=True)):
+        s = record.settings
+        groups.setdefault((method, tuple(tags), s.dataset, s.protocol), []).append(i)
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        settings = [runs[i][1].settings for i in members]
+        for attr, show in _DISTINGUISH:
+            values = [getattr(st, attr) for st in settings]
+            if len(set(values)) > 1:
+                for i, v in zip(members, values, strict=True):
+                    base[i][1].append(show(v))
+        seen = {}
+        for i in members:  # still alike (e.g. other metric sets): name the run folder
+            key = tuple(base[i][1])
+            if key in seen:
+                base[i][1].append(f"run:{runs[i][0].name}")
+                base[seen[key]][1].append(f"run:{runs[seen[key]][0].name}")
+            seen[key] = i
+    return [f"{m} [{', '.join(dict.fromkeys(t))}]" if t else m for m, t in base]
+
+
+def long_table(results: Path):
+    """One row per (method, dataset, metric, protocol, quantize) with mean and image count."""
+    import pandas as pd
+
+    runs = list(store.iter_runs(results))
+    records = []
+    for label, (folder, record, rows) in zip(_labels(runs), runs, strict=True):
+        s = record.settings
         wanted = _columns_for(s.metrics) + _columns_for(record.unavailable)
         for col in wanted:
-            values = [r[col] for r in rows if r.get(col) is not None]
+            present = [r[col] for r in rows if r.get(col) is not None]
+            values = [v for v in present if not math.isnan(v)]  # e.g. NIQE of a flat image
             unavailable = col.split("_")[0] in record.unavailable
             records.append({
                 "method": label, "base_method": s.method, "dataset": s.dataset, "metric": col,
@@ -113,18 +155,28 @@ def _method_order(col):
 
 
 def best_per_column(methods, columns, cells) -> dict:
-    """(group, metric) -> best value among methods (max or min by the metric)."""
+    """(group, metric) -> best printed value among complete cells (max or min by metric).
+
+    Values are compared as printed, so cells that read the same are all bold; a partial
+    mean (``*``) never wins."""
     best = {}
     for g, m in columns:
-        vals = [cells[(meth, g, m)].value for meth in methods
-                if (meth, g, m) in cells and cells[(meth, g, m)].value is not None]
+        vals = [_printed(cells[(meth, g, m)], m) for meth in methods
+                if (meth, g, m) in cells and cells[(meth, g, m)].value is not None
+                and not cells[(meth, g, m)].partial]
         if vals:
             best[(g, m)] = max(vals) if METRIC_STYLE[m][1] else min(vals)
     return best
 
 
-def _is_best(cell: Cell | None, best: float | None) -> bool:
-    return cell is not None and cell.value is not None and best == cell.value
+def _printed(cell: Cell, metric: str) -> float:
+    """The cell's value rounded as the table prints it (the metric's decimals)."""
+    return cell.value if math.isinf(cell.value) else round(cell.value, METRIC_STYLE[metric][2])
+
+
+def _is_best(cell: Cell | None, best: float | None, metric: str) -> bool:
+    return (cell is not None and cell.value is not None and not cell.partial
+            and best == _printed(cell, metric))
 
 
 def format_cell(cell: Cell | None, metric: str) -> str:
@@ -228,7 +280,7 @@ def _markdown_blocks(blocks) -> str:
             for g, m in columns:
                 cell = cells.get((meth, g, m))
                 text = format_cell(cell, m)
-                if _is_best(cell, best.get((g, m))):
+                if _is_best(cell, best.get((g, m)), m):
                     text = f"**{text}**"
                 row.append(text)
             lines.append("| " + " | ".join(row) + " |")
@@ -280,7 +332,7 @@ def _latex_blocks(blocks) -> str:
                 for m in ms:
                     cell = cells.get((meth, g, m))
                     text = _tex(format_cell(cell, m)).replace("n/a", "--")
-                    if _is_best(cell, best.get((g, m))):
+                    if _is_best(cell, best.get((g, m)), m):
                         text = rf"\textbf{{{text}}}"
                     row.append(text)
                 row += [""] * (per_group[g] - len(ms))
