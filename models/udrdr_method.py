@@ -80,7 +80,8 @@ class UDRDRMethod:
         path = Path(weights) if weights is not None else demo_weights_path()
         if weights is None and not path.exists():
             raise DataError(f"{path}: bundled demo weights missing; pass --weights PATH")
-        self.network, self.f3_info = load_f3(path, device=device)
+        bundled = self.card.weights[0].sha256 if weights is None else None
+        self.network, self.f3_info = load_f3(path, device=device, expected_sha256=bundled)
         self.weights_path = path
         self.weights_sha256 = self.f3_info.sha256
         self.device = device

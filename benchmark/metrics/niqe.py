@@ -27,6 +27,7 @@ import numpy as np
 from benchmark.metrics.cards import CARDS, MetricCard, with_protocol
 from benchmark.metrics.color import check_image, rgb2gray_uint8, rgb2y_uint8, to_uint8
 from benchmark.metrics.errors import MetricInputError
+from benchmark.metrics.ssim import gaussian_1d
 
 PRISTINE_PARAMS = Path(__file__).resolve().parent / "data" / "niqe_pris_params.npz"
 PRISTINE_SHA256 = "2a7c182a68c9e7f1b2e2e5ec723279d6f65d912b6fcaf37eb2bf03d7367c4296"
@@ -50,12 +51,6 @@ def load_pristine(path: str | None = None) -> tuple[np.ndarray, np.ndarray]:
             f"{p}: expected mu 36 and cov 36x36, got {mu.shape} and {cov.shape}"
         )
     return mu, cov
-
-
-def _gaussian_1d(size: int, sigma: float) -> np.ndarray:
-    k = np.arange(size, dtype=np.float64) - (size - 1) / 2.0
-    g = np.exp(-(k * k) / (2.0 * sigma * sigma))
-    return g / g.sum()
 
 
 def _matlab_colon(a: float, step: float, b: float) -> np.ndarray:
@@ -195,7 +190,7 @@ def niqe_gray(im: np.ndarray, params: str | None = None) -> float:
             f"image too small for NIQE: expected at least {BLOCK}x{BLOCK} pixels, got {h}x{w}"
         )
     im = np.ascontiguousarray(im[: h // BLOCK * BLOCK, : w // BLOCK * BLOCK], dtype=np.float64)
-    g = _gaussian_1d(7, 7.0 / 6.0)
+    g = gaussian_1d(7, 7.0 / 6.0)
     feats = []
     for scale in (1, 2):
         feats.append(_block_features(_mscn(im, g), BLOCK // scale, BLOCK // scale))
