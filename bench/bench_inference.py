@@ -30,8 +30,8 @@ import cv2
 import numpy as np
 import torch
 
-from models.inference import cpu_supports_bf16, derain_image
-from models.methods import quantize
+from models.inference import derain_image
+from models.methods import bf16_supported, quantize
 from models.udrdr import UDRDRConfig, build_f3
 from raindata.atomic import atomic_write_text
 from raindata.imageio import read_image
@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     warm = img[:64, :64].copy()
 
     variants = [("fp32 eager", "fp32", False), ("fp32 channels-last", "fp32", True)]
-    bf16 = cpu_supports_bf16()
+    bf16 = bf16_supported("cpu")
     if bf16:
         variants += [("bf16 autocast", "bf16", False),
                      ("bf16 autocast + channels-last", "bf16", True)]

@@ -88,9 +88,14 @@ def _as_state_dict(obj: object, path: Path) -> dict[str, torch.Tensor]:
                 f"{path}: expected a state dict of tensors, got key {k!r} holding "
                 f"{type(v).__name__}"
             )
-    if all(k.startswith(_PREFIX) for k in obj):
-        return {k[len(_PREFIX) :]: v for k, v in obj.items()}
-    return dict(obj)
+    return strip_module_prefix(obj)
+
+
+def strip_module_prefix(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Drop the ``'module.'`` (DataParallel/DDP) prefix when every key carries it."""
+    if state and all(k.startswith(_PREFIX) for k in state):
+        return {k[len(_PREFIX) :]: v for k, v in state.items()}
+    return dict(state)
 
 
 def fit_report(net: torch.nn.Module, state: dict[str, torch.Tensor]) -> str:

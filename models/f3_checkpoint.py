@@ -29,7 +29,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from models.checkpoints import fit_report
+from models.checkpoints import fit_report, strip_module_prefix
 from models.udrdr import UDRDRConfig, build_f3
 from raindata.atomic import atomic_open, sha256_file
 from raindata.errors import DataError
@@ -90,12 +90,6 @@ def _config_of(config: UDRDRConfig | Mapping[str, Any]) -> UDRDRConfig:
     return UDRDRConfig.from_dict(config)
 
 
-def _strip_prefix(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    if state and all(k.startswith("module.") for k in state):
-        return {k[len("module."):]: v for k, v in state.items()}
-    return dict(state)
-
-
 def save_f3(
     path: str | os.PathLike,
     f3: nn.Module,
@@ -111,7 +105,7 @@ def save_f3(
     """
     cfg = _config_of(config)
     state = {k: v.detach().to("cpu").contiguous().clone()
-             for k, v in _strip_prefix(f3.state_dict()).items()}
+             for k, v in strip_module_prefix(f3.state_dict()).items()}
     problems = fit_report(build_f3(cfg), state)
     if problems:
         raise ValueError(f"save_f3: the network does not match config {cfg} ({problems})")
@@ -233,7 +227,7 @@ def load_f3(
     except (TypeError, ValueError) as exc:
         raise DataError(f"{p}: bad network config ({exc})") from None
     net = build_f3(cfg)
-    state = _strip_prefix(state)
+    state = strip_module_prefix(state)
     problems = fit_report(net, state)
     if problems:
         raise DataError(f"{p}: weights do not fit the stored F3 config ({problems})")

@@ -40,6 +40,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from models.methods import bf16_supported
 from raindata.errors import DataError
 from raindata.imageio import is_image_file, read_image, write_png
 
@@ -84,12 +85,6 @@ def resolve_device(device: str | torch.device) -> torch.device:
     return dev
 
 
-def cpu_supports_bf16() -> bool:
-    """True when torch's CPU kernels have native bf16 (capability AVX512 or AMX)."""
-    cap = torch.backends.cpu.get_cpu_capability().upper()
-    return "AVX512" in cap or "AMX" in cap
-
-
 def check_precision(precision: str, device: str | torch.device) -> None:
     """DataError unless ``precision`` is one of :data:`PRECISIONS` and usable on ``device``."""
     if precision not in PRECISIONS:
@@ -98,7 +93,7 @@ def check_precision(precision: str, device: str | torch.device) -> None:
     if precision == "fp16" and dev.type != "cuda":
         raise DataError(f"precision 'fp16' needs a CUDA device, got {str(device)!r}; use fp32")
     if precision == "bf16":
-        if dev.type == "cpu" and not cpu_supports_bf16():
+        if dev.type == "cpu" and not bf16_supported("cpu"):
             cap = torch.backends.cpu.get_cpu_capability()
             raise DataError(
                 f"precision 'bf16' needs a CPU with AVX512 or AMX, this one reports {cap}; "
