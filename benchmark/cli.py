@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from benchmark.methods import QUANTIZE_CHOICES
 from raindata.clitools import ToolGroup
 
 HELP = {"help_option_names": ["-h", "--help"]}
@@ -45,7 +46,7 @@ def _split_methods(text: str) -> list[str]:
 @click.option("--metrics", help="psnr,ssim,rainmap,lpips,niqe (default: all that apply).")
 @click.option("--protocol", type=click.Choice(["y-matlab", "y-double", "rgb"]),
               help="Scoring protocol (default: rgb for did-data, y-matlab otherwise).")
-@click.option("--quantize", type=click.Choice(["official", "round", "truncate"]),
+@click.option("--quantize", type=click.Choice(QUANTIZE_CHOICES),
               default="official", show_default=True,
               help="How float outputs become uint8: each method's official test-script "
                    "convention, or one rule for all methods.")
@@ -135,10 +136,12 @@ def _summary(name: str, dataset: str, out) -> None:
     rec = out.record
     s = rec.settings
     means = []
-    for col in ("psnr", "ssim", "rainmap_psnr", "rainmap_ssim", "lpips", "niqe"):
-        vals = [r[col] for r in out.rows if r.get(col) is not None]
-        if vals:
-            means.append(f"{col} {sum(vals) / len(vals):.4f}")
+    from benchmark.store import SCORE_COLUMNS, mean_score
+
+    for col in SCORE_COLUMNS:
+        value = mean_score([r[col] for r in out.rows if r.get(col) is not None])
+        if value is not None:
+            means.append(f"{col} {value:.4f}")
         elif col in rec.unavailable:
             means.append(f"{col} unavailable")
     did = "nothing to do (already scored)" if out.newly_scored == 0 else \

@@ -27,13 +27,6 @@ class Scorable(Protocol):
         ...
 
 
-def quantize_image(out: np.ndarray, how: str) -> np.ndarray:
-    """Float output in [0, 1] -> uint8 with a named convention (see models.methods.quantize)."""
-    from models.methods import quantize
-
-    return quantize(out, how)
-
-
 @dataclass
 class ModelMethod:
     """A registered method (``input``, ``prenet``, ``udrdr``, ...) run on each image."""
@@ -45,7 +38,9 @@ class ModelMethod:
     weights_sha256: str | None
 
     def output(self, sample_id: str, rainy_file: Path, rainy: np.ndarray) -> np.ndarray:
-        return quantize_image(self.model.derain(rainy), self.quantize)
+        from models.methods import quantize
+
+        return quantize(self.model.derain(rainy), self.quantize)
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmark import store
@@ -218,8 +218,3 @@ def describe_device(device: str) -> str:
     except OSError:
         pass
     return f"cpu ({platform.processor() or platform.machine()})"
-
-
-def with_method(req: RunRequest, method: str) -> RunRequest:
-    """The same request for another method (``--method a,b`` runs one after another)."""
-    return replace(req, method=method)

@@ -91,6 +91,15 @@ def run_dir(results: Path, settings: RunSettings) -> Path:
     return Path(results) / settings.dataset / method_dirname(settings.method) / settings.key()
 
 
+def mean_score(values: list[float]) -> float | None:
+    """Mean of the finite-or-inf scores (NaN, e.g. NIQE of a flat image, is left out);
+    ``inf`` when any image is identical to its reference; None without values."""
+    kept = [v for v in values if not math.isnan(v)]
+    if not kept:
+        return None
+    return math.inf if any(math.isinf(v) for v in kept) else float(sum(kept) / len(kept))
+
+
 def format_value(value: float | None) -> str:
     """CSV text of a score: full precision, ``inf`` for identical images, empty if absent."""
     if value is None:

@@ -94,13 +94,12 @@ def long_table(results: Path):
         s = record.settings
         wanted = _columns_for(s.metrics) + _columns_for(record.unavailable)
         for col in wanted:
-            present = [r[col] for r in rows if r.get(col) is not None]
-            values = [v for v in present if not math.isnan(v)]  # e.g. NIQE of a flat image
+            values = [r[col] for r in rows if r.get(col) is not None and not math.isnan(r[col])]
             unavailable = col.split("_")[0] in record.unavailable
             records.append({
                 "method": label, "base_method": s.method, "dataset": s.dataset, "metric": col,
                 "protocol": s.protocol, "quantize": s.quantize, "split": s.split,
-                "mean": _mean(values) if values else None, "n": len(values),
+                "mean": store.mean_score(values), "n": len(values),
                 "expected": record.expected,
                 "partial": record.status != "complete"
                 or (not unavailable and len(values) < record.expected),
@@ -116,10 +115,6 @@ def _columns_for(metrics) -> list[str]:
     for m in metrics:
         cols += ["rainmap_psnr", "rainmap_ssim"] if m == "rainmap" else [m]
     return cols
-
-
-def _mean(values: list[float]) -> float:
-    return math.inf if any(math.isinf(v) for v in values) else float(sum(values) / len(values))
 
 
 def _group_name(dataset: str, protocol: str, multi: bool) -> str:

@@ -43,16 +43,12 @@ def time_network(network, size: int, n: int, device: str, warmup: int = 3,
     return (time.perf_counter() - start) / n
 
 
-def device_name(device: str) -> str:
-    from benchmark.runner import describe_device
-
-    return describe_device(device)
-
-
 def time_method(method: str, size: int = 512, n: int = 100, device: str = "cpu",
                 weights: str | None = None, precision: str = "fp32",
                 channels_last: bool = False, warmup: int = 3) -> dict:
     """Time the network behind ``method`` and return a Table 3 row."""
+    from benchmark.runner import describe_device
+
     if n < 1 or size < 8:
         raise DataError(f"--n must be >= 1 and --size >= 8 (got n={n}, size={size})")
     network = build_network(method, weights)
@@ -60,7 +56,7 @@ def time_method(method: str, size: int = 512, n: int = 100, device: str = "cpu",
     seconds = time_network(network, size, n, device, warmup, precision, channels_last)
     return {
         "method": method, "parameters": params, "size": size, "n": n,
-        "seconds_per_image": round(seconds, 5), "device": device_name(device),
+        "seconds_per_image": round(seconds, 5), "device": describe_device(device),
         "precision": precision + ("+channels-last" if channels_last else ""),
         "weights": weights,
     }

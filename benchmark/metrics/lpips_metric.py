@@ -142,9 +142,3 @@ class LPIPSMetric:
     def __repr__(self) -> str:
         return f"LPIPSMetric(weights={str(self.weights_path)!r}, device={self.device!r})"
 
-
-def lpips_distance(
-    a: np.ndarray, b: np.ndarray, weights: str | os.PathLike | None = None
-) -> float:
-    """LPIPS between two images (builds the network each call; use :class:`LPIPSMetric`)."""
-    return LPIPSMetric(weights)(a, b)
