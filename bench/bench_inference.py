@@ -30,9 +30,8 @@ import cv2
 import numpy as np
 import torch
 
-from models.inference import derain_image
-from models.methods import bf16_supported, quantize
-from models.udrdr import UDRDRConfig, build_f3
+from models.archs.udrdr import UDRDRConfig, build_f3
+from models.inference import bf16_supported, derain_image, quantize
 from raindata.atomic import atomic_write_text
 from raindata.imageio import read_image
 

@@ -38,7 +38,7 @@ class ModelMethod:
     weights_sha256: str | None
 
     def output(self, sample_id: str, rainy_file: Path, rainy: np.ndarray) -> np.ndarray:
-        from models.methods import quantize
+        from models.inference.output import quantize
 
         return quantize(self.model.derain(rainy), self.quantize)
 

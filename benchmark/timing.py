@@ -11,35 +11,40 @@ from raindata.errors import DataError
 
 
 def time_network(network, size: int, n: int, device: str, warmup: int = 3,
-                 precision: str = "fp32", channels_last: bool = False) -> float:
-    """Mean seconds per forward pass of a 1x3xSIZExSIZE input after ``warmup`` passes.
+                 precision: str = "fp32", channels_last: bool = False, spec=None) -> float:
+    """Mean seconds per SIZExSIZE image through the inference engine after ``warmup`` runs.
 
-    CUDA work is synchronised before the clock is read, so the figure is the real
-    latency, not the time to queue kernels.
+    The clock covers what the method does at test time to an image already in memory:
+    the card's input scaling, size rule and the network's forward (with the method's own
+    pre/post-processing, which lives in its network module), the output pick and scaling
+    (``spec``: the card's I/O, default RGB [0, 1]). CUDA work is synchronised before the
+    clock is read, so the figure is the real latency, not the time to queue kernels.
     """
     import torch
 
+    from models.inference.pipeline import IOSpec, derain_tensor
+    from models.inference.runtime import memory_format
+
     dev = torch.device(device)
-    net = network.to(dev).eval()
-    x = torch.rand(1, 3, size, size, generator=torch.Generator().manual_seed(0)).to(dev)
-    if channels_last:
-        net = net.to(memory_format=torch.channels_last)
-        x = x.contiguous(memory_format=torch.channels_last)
-    dtype = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+    net = network.to(device=dev, memory_format=memory_format(channels_last)).eval()
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randint(0, 256, (1, 3, size, size), generator=gen, dtype=torch.uint8).to(dev)
+    spec = spec or IOSpec()
 
     def sync():
         if dev.type == "cuda":
             torch.cuda.synchronize(dev)
 
-    with torch.inference_mode(), torch.autocast(dev.type, dtype=dtype or torch.float32,
-                                                enabled=dtype is not None):
-        for _ in range(warmup):
-            net(x)
-        sync()
-        start = time.perf_counter()
-        for _ in range(n):
-            net(x)
-        sync()
+    def once():
+        derain_tensor(net, x, spec, precision=precision, channels_last=channels_last)
+
+    for _ in range(warmup):
+        once()
+    sync()
+    start = time.perf_counter()
+    for _ in range(n):
+        once()
+    sync()
     return (time.perf_counter() - start) / n
 
 
@@ -48,12 +53,18 @@ def time_method(method: str, size: int = 512, n: int = 100, device: str = "cpu",
                 channels_last: bool = False, warmup: int = 3) -> dict:
     """Time the network behind ``method`` and return a Table 3 row."""
     from benchmark.runner import describe_device
+    from models.inference.pipeline import IOSpec
+    from models.inference.runtime import check_precision
+    from models.registry import get_card
 
     if n < 1 or size < 8:
         raise DataError(f"--n must be >= 1 and --size >= 8 (got n={n}, size={size})")
+    check_precision(precision, device)
+    card = get_card(method)
     network = build_network(method, weights)
     params = sum(p.numel() for p in network.parameters())
-    seconds = time_network(network, size, n, device, warmup, precision, channels_last)
+    seconds = time_network(network, size, n, device, warmup, precision, channels_last,
+                           IOSpec.of(card))
     return {
         "method": method, "parameters": params, "size": size, "n": n,
         "seconds_per_image": round(seconds, 5), "device": describe_device(device),
@@ -64,15 +75,13 @@ def time_method(method: str, size: int = 512, n: int = 100, device: str = "cpu",
 
 def build_network(method: str, weights: str | None):
     """The network behind ``method``: from its weights when given, else random weights."""
-    from models.registry import create_model, create_network
+    from models.registry import create_model, create_network, get_card
 
+    if get_card(method).network is None:
+        raise DataError(f"method {method!r} has no network to time")
     if weights is None:
         return create_network(method)
-    model = create_model(method, weights=weights)
-    network = getattr(model, "network", None)
-    if network is None:
-        raise DataError(f"method {method!r} has no network to time")
-    return network
+    return create_model(method, weights=weights).network
 
 
 def save_timing(results: Path, row: dict, provenance: dict) -> Path:

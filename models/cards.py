@@ -1,7 +1,11 @@
 """Method cards: what a deraining method expects, how its output becomes an image, its weights.
 
-Plain metadata, no torch. A card is what ``benchmark`` records beside every score so that a
-result can be traced to a paper, a weights file (by sha256) and an output convention.
+Plain metadata, no torch. The fields that differ between methods are data the inference
+engine (:mod:`models.inference`) reads - input range and colour order, the size rule,
+which network output is the image, the output range and convention - so that a method's
+file holds a card and, at most, a few lines of its own pre/post-processing. A card is also
+what ``benchmark`` records beside every score, so that a result can be traced to a paper,
+a weights file (by sha256) and an output convention.
 """
 
 from __future__ import annotations
@@ -17,57 +21,181 @@ QUANTIZE_CONVENTIONS: tuple[str, ...] = ("truncate", "round")
 ``255 * out`` half away from zero, as MATLAB ``uint8()``/``im2uint8`` do.
 """
 
+RANGES: tuple[str, ...] = ("[0, 1]", "[-1, 1]", "[0, 255]")
+"""Value ranges a network may take or give: ``uint8 / 255``, ``2 * uint8 / 255 - 1``, ``uint8``."""
+
+COLOURS: tuple[str, ...] = ("RGB", "BGR")
+"""Channel orders a network may take (BGR: the order ``cv2.imread`` gives)."""
+
+OUTPUT_NORMS: tuple[str, ...] = ("none", "minmax")
+"""What the official test does to the output before saving, besides clipping:
+``none``; ``minmax``: ``(y - min(y)) / (max(y) - min(y))`` over the whole image."""
+
+WEIGHTS_FORMATS: tuple[str, ...] = ("none", "torch", "tf1", "udrdr-f3", "udrdr-train")
+"""``torch``: a ``torch.save`` state dict; ``tf1``: a TensorFlow 1 checkpoint (``.index`` +
+``.data-*``); ``udrdr-f3``: the F3 file of ``udrdr train``; ``udrdr-train``: a UDRDR
+training checkpoint (F1, F2, F3)."""
+
+SIZE_MODES: tuple[str, ...] = ("any", "pad", "resize")
+PAD_MODES: tuple[str, ...] = ("reflect", "replicate", "constant")
+
 
 @dataclass(frozen=True)
 class WeightsFile:
     """One released weights file of a method."""
 
     name: str
-    """File name as distributed (what users pass to ``--weights``)."""
+    """File name as distributed (what users pass to ``--weights``); for a TensorFlow
+    checkpoint, the checkpoint prefix (e.g. ``model``)."""
     sha256: str
-    """Hex sha256 of the released file."""
+    """Hex sha256 of the released file (TensorFlow: of its ``.data-00000-of-00001``)."""
     trained_on: str
     """Training data, in words."""
     source: str
-    """Where the file comes from (repository path)."""
+    """Where the file comes from (repository @ commit, path)."""
     method: str
     """Registry name of the method whose network this file belongs to."""
+    folder: str = ""
+    """Sub-folder of ``../shared/data`` holding it in this project's test data ('' if none)."""
+
+
+@dataclass(frozen=True)
+class SizeRule:
+    """Which image sizes the network takes, and what the engine does about others.
+
+    ``mode``: ``any`` (every size as it is); ``pad`` (pad the bottom and right edges
+    with ``pad_mode`` until both sides are multiples of ``multiple`` and at least
+    ``min_side``, and square when ``square``; the output is cropped back); ``resize``
+    (the official test resizes the whole image to ``resize_to`` = (height, width);
+    the output is resized back bicubically; tiles would change the result, so such a
+    method is not tileable). ``note`` says what the official test script does.
+    """
+
+    mode: str = "any"
+    multiple: int = 1
+    min_side: int = 0
+    square: bool = False
+    pad_mode: str = "reflect"
+    resize_to: tuple[int, int] | None = None
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        if self.mode not in SIZE_MODES:
+            raise ValueError(f"size rule mode must be one of {SIZE_MODES}, got {self.mode!r}")
+        if self.pad_mode not in PAD_MODES:
+            raise ValueError(f"size rule pad_mode must be one of {PAD_MODES}, "
+                             f"got {self.pad_mode!r}")
+        if self.multiple < 1 or self.min_side < 0:
+            raise ValueError(f"size rule: multiple >= 1 and min_side >= 0, got "
+                             f"{self.multiple}, {self.min_side}")
+        if (self.mode == "resize") != (self.resize_to is not None):
+            raise ValueError("size rule: resize_to is given exactly when mode is 'resize'")
+        if self.mode == "any" and (self.multiple != 1 or self.min_side or self.square):
+            raise ValueError("size rule: mode 'any' takes no multiple, min_side or square")
+
+    def padded_size(self, height: int, width: int) -> tuple[int, int]:
+        """The size the network sees for an ``height x width`` input under ``pad``/``any``."""
+        if self.mode == "resize":
+            assert self.resize_to is not None
+            return self.resize_to
+        if self.mode == "any":
+            return height, width
+        h, w = max(height, self.min_side), max(width, self.min_side)
+        if self.square:
+            h = w = max(h, w)
+        m = self.multiple
+        return -(-h // m) * m, -(-w // m) * m
+
+    def describe(self) -> str:
+        """One phrase for tables, e.g. ``pad to x16 (reflect)``."""
+        if self.mode == "any":
+            return "any size"
+        if self.mode == "resize":
+            assert self.resize_to is not None
+            return f"resize to {self.resize_to[1]}x{self.resize_to[0]}"
+        parts = []
+        if self.multiple > 1:
+            parts.append(f"x{self.multiple}")
+        if self.min_side:
+            parts.append(f">= {self.min_side} px")
+        if self.square:
+            parts.append("square")
+        return f"pad to {', '.join(parts)} ({self.pad_mode})"
+
+
+ANY_SIZE = SizeRule()
 
 
 @dataclass(frozen=True)
 class MethodCard:
-    """Metadata of one registered method.
+    """Metadata of one registered method; the engine reads the I/O fields.
 
-    ``network`` is a ``"module:attr"`` builder of the bare ``nn.Module`` (None for methods
-    without one) and ``network_kwargs`` the arguments that give the released architecture;
-    ``params`` is the published parameter count of that network (0 without one).
+    ``network`` is a ``"module:attr"`` builder of the test-time ``nn.Module`` (the
+    released network, wrapped with the method's own pre/post-processing when its
+    official test has any; None for methods without one) and ``network_kwargs`` the
+    arguments that give the released architecture; ``params`` is the parameter count of
+    that network (0 without one). ``output`` picks the image from a network that returns
+    several tensors (an index into a tuple/list, or a key of a dict; None: the output is
+    the image); ``rain_map_output`` likewise picks an estimated rain map, for methods
+    whose network gives one (saved by ``udrdr derain --rain-maps``). ``output_range``
+    defaults to ``input_range``. ``tileable``: whether
+    running overlapping tiles is allowed (False when the official test processes the
+    whole image at once in a way tiles would change: resizing, per-image statistics);
+    ``batchable``: whether images of equal size may share a forward pass (False when
+    the network normalises with the statistics of its batch).
     """
 
     name: str
     title: str
     paper: str
-    input_range: str
-    input_colour: str
-    quantize: str
+    input_range: str = "[0, 1]"
+    input_colour: str = "RGB"
+    quantize: str = "round"
+    size: SizeRule = ANY_SIZE
+    output: int | str | None = None
+    rain_map_output: int | str | None = None
+    output_range: str | None = None
+    output_norm: str = "none"
+    tileable: bool = True
+    batchable: bool = True
     weights: tuple[WeightsFile, ...] = ()
     weights_required: bool = False
+    weights_format: str = "none"
     params: int = 0
     network: str | None = None
     network_kwargs: tuple[tuple[str, object], ...] = ()
     url: str = ""
+    licence: str = ""
     notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if self.quantize not in QUANTIZE_CONVENTIONS:
-            raise ValueError(
-                f"card {self.name!r}: quantize must be one of {QUANTIZE_CONVENTIONS}, "
-                f"got {self.quantize!r}"
-            )
+        checks = (("quantize", self.quantize, QUANTIZE_CONVENTIONS),
+                  ("input_range", self.input_range, RANGES),
+                  ("input_colour", self.input_colour, COLOURS),
+                  ("output_norm", self.output_norm, OUTPUT_NORMS),
+                  ("weights_format", self.weights_format, WEIGHTS_FORMATS))
+        for field_name, value, allowed in checks:
+            if value not in allowed:
+                raise ValueError(f"card {self.name!r}: {field_name} must be one of {allowed}, "
+                                 f"got {value!r}")
+        if self.output_range is not None and self.output_range not in RANGES:
+            raise ValueError(f"card {self.name!r}: output_range must be one of {RANGES}, "
+                             f"got {self.output_range!r}")
+        if self.size.mode == "resize" and self.tileable:
+            raise ValueError(f"card {self.name!r}: a method that resizes the whole image "
+                             "cannot be tileable")
+        if self.network is not None and self.weights_format == "none":
+            raise ValueError(f"card {self.name!r}: a network needs a weights_format")
 
     @property
     def needs_weights(self) -> bool:
         """Whether ``create_model`` needs ``weights=`` (alias of ``weights_required``)."""
         return self.weights_required
+
+    @property
+    def out_range(self) -> str:
+        """The range of the network's image output (``output_range`` or ``input_range``)."""
+        return self.output_range or self.input_range
 
     @property
     def weights_file_names(self) -> tuple[str, ...]:
@@ -85,11 +213,19 @@ class MethodCard:
         """Names of fields a complete card must fill but this one leaves empty."""
         required = ("name", "title", "paper", "input_range", "input_colour", "quantize", "notes")
         missing = [f for f in required if not getattr(self, f)]
-        if self.weights_required and not self.weights:
-            missing.append("weights")
         if self.network is not None and self.params <= 0:
             missing.append("params")
         return missing
+
+    def io_summary(self) -> str:
+        """One line of the I/O facts, e.g. ``RGB [0, 1], any size, output truncate``."""
+        parts = [f"{self.input_colour} {self.input_range}", self.size.describe()]
+        if self.out_range != self.input_range:
+            parts.append(f"output {self.out_range}")
+        if self.output_norm != "none":
+            parts.append(f"output {self.output_norm}-normalised")
+        parts.append(f"saved by {self.quantize}")
+        return ", ".join(parts)
 
     def to_dict(self) -> dict:
         """JSON-ready form for run records."""
@@ -97,110 +233,5 @@ class MethodCard:
         d["network_kwargs"] = dict(self.network_kwargs)
         d["weights"] = [dataclasses.asdict(w) for w in self.weights]
         d["notes"] = list(self.notes)
+        d["size"] = dataclasses.asdict(self.size)
         return d
-
-
-_PRENET_PAPER = (
-    "Dongwei Ren, Wangmeng Zuo, Qinghua Hu, Pengfei Zhu, Deyu Meng. Progressive Image "
-    "Deraining Networks: A Better and Simpler Baseline. CVPR 2019."
-)
-_PRENET_URL = "https://github.com/csdwren/PReNet"
-
-PRENET_WEIGHTS: tuple[WeightsFile, ...] = (
-    WeightsFile(
-        name="PReNet6_Rain100H.pth",
-        sha256="127c0098787c5272f1f8583f6c5202e7ef674f750cd145a1691912a6d9e96210",
-        trained_on="RainTrainH (Rain100H)",
-        source="csdwren/PReNet logs/Rain100H/PReNet6/net_latest.pth",
-        method="prenet",
-    ),
-    WeightsFile(
-        name="PReNet6_Rain100L.pth",
-        sha256="cb9b743bb33cf6e5c56ba45f8ade93add46266dea9fa582e1934dc5eed942333",
-        trained_on="RainTrainL (Rain100L)",
-        source="csdwren/PReNet logs/Rain100L/PReNet6/net_latest.pth",
-        method="prenet",
-    ),
-)
-
-PRENET_REAL_WEIGHTS: tuple[WeightsFile, ...] = (
-    WeightsFile(
-        name="PReNet_real1.pth",
-        sha256="eba0c0ed941565abce9c61ceb8b36ff5e1532320c20efc11843f5f7fc810f7bb",
-        trained_on="mixed sets, for real rainy images",
-        source="csdwren/PReNet logs/real/PReNet1.pth",
-        method="prenet-real",
-    ),
-)
-
-_PRENET_IO_NOTES: tuple[str, ...] = (
-    "Official test scripts (test_PReNet.py, test_real.py) read with cv2.imread (BGR) and "
-    "swap to RGB before the network: the network sees RGB.",
-    "Input scaling: float32 / 255 to [0, 1]; no mean subtraction, no other normalisation.",
-    "Output: torch.clamp(out, 0, 1), then np.uint8(255 * out) in float32, a cast that "
-    "truncates (card quantize='truncate'); the benchmark's own protocol rounds.",
-    "The saved image is swapped back RGB->BGR before cv2.imwrite, so the PNG on disk has "
-    "the correct colours.",
-    "The published PSNR/SSIM come from MATLAB scripts (statistic/*.m): im2double of the "
-    "saved uint8 PNGs, rgb2ycbcr Y channel unrounded, psnr with peak 1, ssim on Y*255.",
-)
-
-PRENET_CARD = MethodCard(
-    name="prenet",
-    title="PReNet (6 stages, LSTM)",
-    paper=_PRENET_PAPER,
-    input_range="[0, 1] float (uint8 / 255)",
-    input_colour="RGB",
-    quantize="truncate",
-    weights=PRENET_WEIGHTS,
-    weights_required=True,
-    params=168_963,
-    network="models.prenet:PReNet",
-    network_kwargs=(("stages", 6),),
-    url=_PRENET_URL,
-    notes=(
-        "Architecture = networks.PReNet of the official code: per stage, conv0 (6->32, "
-        "ReLU) on cat(input, previous output); ConvLSTM gates i, f, o (sigmoid) and g "
-        "(tanh), each a 3x3 conv on cat(x, h); c = f*c + i*g; h = o*tanh(c); 5 residual "
-        "blocks on h, each relu(conv-relu-conv-relu(x) + x); conv (32->3); output = x + "
-        "input (residual on the rainy image).",
-        "6 stages (recurrent_iter=6 in the test scripts), h and c start at zero, the "
-        "first stage's previous output is the rainy input itself; the last stage is "
-        "the result.",
-        *_PRENET_IO_NOTES,
-    ),
-)
-
-PRENET_REAL_CARD = MethodCard(
-    name="prenet-real",
-    title="PReNet for real rain (generator, 4 stages)",
-    paper=_PRENET_PAPER,
-    input_range="[0, 1] float (uint8 / 255)",
-    input_colour="RGB",
-    quantize="truncate",
-    weights=PRENET_REAL_WEIGHTS,
-    weights_required=True,
-    params=168_963,
-    network="models.prenet:PReNetGenerator",
-    network_kwargs=(("stages", 4),),
-    url=_PRENET_URL,
-    notes=(
-        "The real-image weights (logs/real/PReNet1.pth) are run by test_real.py with "
-        "generator.Generator_lstm, not networks.PReNet: same parameter names and shapes "
-        "(so they load with strict=True into either), different forward.",
-        "Per stage: conv0 on cat(input, previous output); the 5 residual blocks come "
-        "BEFORE the ConvLSTM; conv (32->3) on h gives the output directly (no + input).",
-        "4 stages (recurrent_iter=4 by default in test_real.py; test_real.sh keeps it).",
-        *_PRENET_IO_NOTES,
-    ),
-)
-
-INPUT_CARD = MethodCard(
-    name="input",
-    title="Rainy input (no deraining)",
-    paper="None: the rainy image itself, the usual first row of a deraining table.",
-    input_range="uint8 [0, 255]",
-    input_colour="RGB",
-    quantize="round",
-    notes=("Returns rainy / 255 as float32; quantize='round' gives back the input exactly.",),
-)

@@ -1,4 +1,4 @@
-"""``udrdr``: train UDRDR and derain images with a trained F3."""
+"""``udrdr``: train UDRDR, derain images with it or any registered method, list methods."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from raindata.clitools import LazyGroup
 
 COMMANDS = {
     "derain": "models.commands.derain:derain",
+    "methods": "models.commands.methods:methods",
     "train": "models.commands.train:train",
 }
 
@@ -40,4 +41,4 @@ class UdrdrGroup(LazyGroup):
 @click.group(cls=UdrdrGroup, lazy_commands=COMMANDS, context_settings=HELP)
 @click.version_option(package_name="derain-toolkit")
 def main() -> None:
-    """UDRDR (ICCV 2021): train the networks, derain images with the trained F3."""
+    """UDRDR (ICCV 2021): train the networks; derain images with any registered method."""

@@ -2,9 +2,9 @@
 
 One explicit line per method in :data:`BUILTIN_METHODS`; nothing is imported until a
 method is asked for, so ``import models.registry`` stays light (no torch). The target of a
-method is a factory (usually a class) with a ``card`` attribute (:class:`MethodCard`);
-calling it with the user's options gives an object following
-:class:`models.methods.Method`.
+method is a class with a ``card`` attribute (:class:`MethodCard`), one module per method
+in :mod:`models.methods`; calling it with the user's options gives an object following
+:class:`models.inference.method.Method`.
 """
 
 from __future__ import annotations
@@ -19,10 +19,11 @@ from models.cards import MethodCard
 from raindata.errors import DataError
 
 BUILTIN_METHODS: tuple[tuple[str, str], ...] = (
-    ("input", "models.methods:InputMethod"),
-    ("prenet", "models.methods:PReNetMethod"),
-    ("prenet-real", "models.methods:PReNetRealMethod"),
-    ("udrdr", "models.udrdr_method:UDRDRMethod"),
+    ("input", "models.methods.input:InputMethod"),
+    ("prenet", "models.methods.prenet:PReNetMethod"),
+    ("prenet-real", "models.methods.prenet_real:PReNetRealMethod"),
+    ("udrdr", "models.methods.udrdr:UDRDRMethod"),
+    ("udrdr-teacher", "models.methods.udrdr_teacher:UDRDRTeacherMethod"),
 )
 
 
@@ -113,7 +114,10 @@ def create_model(name: str, **overrides: Any) -> Any:
 
 
 def create_network(name: str, **overrides: Any) -> Any:
-    """The bare ``nn.Module`` of method ``name`` (random weights), card defaults + overrides."""
+    """The test-time ``nn.Module`` of method ``name`` with random weights.
+
+    Card ``network_kwargs`` updated by ``overrides``.
+    """
     card = get_card(name)
     if card.network is None:
         raise DataError(f"method {name!r} has no network")

@@ -8,8 +8,8 @@ import pickle
 import pytest
 import torch
 
-from models import checkpoints
-from models.checkpoints import load_state_dict
+from models.io import torch_state as checkpoints
+from models.io.torch_state import load_state_dict
 from raindata import atomic
 from raindata.errors import DataError
 

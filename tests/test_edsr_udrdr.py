@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from models import losses as L
-from models.edsr import EDSR, count_parameters
-from models.udrdr import UDRDR, UDRDRConfig, build_f1, build_f2, build_f3
+from models.archs.edsr import EDSR, count_parameters
+from models.archs.udrdr import UDRDR, UDRDRConfig, build_f1, build_f2, build_f3
 
 
 def edsr_formula(c_in: int, c_out: int, feats: int, blocks: int) -> int:

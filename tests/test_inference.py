@@ -14,18 +14,11 @@ import torch
 from click.testing import CliRunner
 from torch import nn
 
+from models.archs.udrdr import UDRDRConfig, build_f3
 from models.cli import main as udrdr
-from models.f3_checkpoint import FORMAT, load_f3, save_f3
-from models.inference import (
-    blend_window,
-    collect_inputs,
-    derain_image,
-    edge_profile,
-    plan_outputs,
-    tile_starts,
-)
-from models.methods import quantize
-from models.udrdr import UDRDRConfig, build_f3
+from models.inference import collect_inputs, derain_image, plan_outputs, quantize
+from models.inference.tiling import blend_window, edge_profile, tile_starts
+from models.io.f3 import FORMAT, load_f3, save_f3
 from raindata.atomic import sha256_file
 from raindata.errors import DataError
 from raindata.imageio import read_image, write_png
@@ -213,7 +206,7 @@ def test_f3_checkpoint_round_trip(tmp_path):
 
 
 def test_f3_checkpoint_weights_also_readable_by_load_state_dict(tmp_path):
-    from models.checkpoints import load_state_dict
+    from models.io.torch_state import load_state_dict
 
     net = tiny_f3()
     save_f3(tmp_path / "f3.pt", net, TINY)
@@ -350,7 +343,7 @@ def test_cli_derains_files_and_folders(setup):
         expected = quantize(derain_image(net, read_image(src), tile=24, overlap=12), "round")
         assert np.array_equal(read_image(out / src.name), expected)
     rec = json.loads((out / "udrdr-derain.json").read_text())
-    assert rec["config"]["weights"]["sha256"] == sha256_file(weights)
+    assert rec["config"]["model"]["weights_sha256"] == sha256_file(weights)
     assert [o["output"] for o in rec["outputs"]] == ["a.png", "b.png"]
     assert "images/s" in result.stdout
 

@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-from models.cards import PRENET_CARD, PRENET_REAL_CARD
-from models.checkpoints import load_state_dict, sha256_file
-from models.methods import bf16_supported, quantize
-from models.prenet import PReNet, PReNetGenerator, count_parameters
+from models.archs.prenet import PReNet, PReNetGenerator, count_parameters
+from models.inference import bf16_supported, quantize
+from models.io.torch_state import load_state_dict, sha256_file
+from models.methods.prenet import CARD as PRENET_CARD
+from models.methods.prenet_real import CARD as PRENET_REAL_CARD
 from models.registry import create_model
 from raindata.errors import DataError
 from raindata.imageio import read_image

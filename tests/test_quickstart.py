@@ -54,7 +54,7 @@ def test_demo_matches_shipped_manifest(demo_data):
 
 
 def test_demo_leaderboard_has_udrdr_ahead_of_input(demo_data, tmp_path):
-    from models.udrdr_method import demo_weights_path
+    from models.methods.udrdr import demo_weights_path
 
     if not demo_weights_path().exists():
         pytest.fail(f"bundled demo weights missing: {demo_weights_path()}")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from models.archs.udrdr import UDRDRConfig
 from models.losses import LossWeights
 from models.train.config import (
     TrainConfig,
@@ -16,7 +17,6 @@ from models.train.config import (
     load_config,
     parse_override,
 )
-from models.udrdr import UDRDRConfig
 from raindata.errors import DataError
 
 REPO = Path(__file__).resolve().parents[1]

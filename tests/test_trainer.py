@@ -17,13 +17,13 @@ import torch
 from click.testing import CliRunner
 
 from models import losses as L
+from models.archs.udrdr import UDRDR
 from models.cli import main as udrdr
-from models.f3_checkpoint import load_f3
+from models.io.f3 import load_f3
 from models.train import checkpoint as ckpt
 from models.train.config import TrainConfig, config_from_dict
 from models.train.log import read_log
 from models.train.trainer import NonFiniteLoss, train
-from models.udrdr import UDRDR
 from raindata.errors import DataError
 from raindata.imageio import write_png
 
@@ -287,8 +287,8 @@ def test_f2_losses_can_be_kept_from_f1():
     """``loss.f2_losses_train_f1 = false``: recons reaches F2 but not F1 (Sec. 3.4, literally)."""
     import torch
 
+    from models.archs.udrdr import UDRDR, UDRDRConfig
     from models.train.trainer import _Teacher
-    from models.udrdr import UDRDR, UDRDRConfig
 
     for joint in (True, False):
         torch.manual_seed(0)

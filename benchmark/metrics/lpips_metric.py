@@ -54,15 +54,13 @@ def find_alexnet_weights(weights: str | os.PathLike | None = None) -> Path:
 
 
 def _load_state_dict(path: Path) -> dict:
-    import pickle
-
-    import torch
+    from models.io.torch_state import read_torch
+    from raindata.errors import DataError
 
     try:
-        sd = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise MetricInputError(f"{path}: not a plain state dict of tensors ({first})") from None
+        sd = read_torch(path, "state dict")
+    except DataError as exc:
+        raise MetricInputError(str(exc)) from None
     if not isinstance(sd, dict):
         raise MetricInputError(f"{path}: expected a state dict, got {type(sd).__name__}")
     return sd

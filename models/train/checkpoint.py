@@ -16,7 +16,7 @@ weights_only=True)`` reads it without allow-listing anything)::
 Files are ``OUT/checkpoints/step-<step, 8 digits>.pt``, written atomically (temp file
 and rename), so an interrupted write never leaves a truncated checkpoint; ``latest``
 is the highest step present. The F3-only inference export is a separate, small file
-(:func:`models.f3_checkpoint.save_f3`), and :func:`models.f3_checkpoint.load_f3` also
+(:func:`models.io.f3.save_f3`), and :func:`models.io.f3.load_f3` also
 reads F3 out of these files (the network config sits under ``config["model"]``).
 """
 
@@ -134,12 +134,10 @@ def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> Path:
 
 def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     """Read a training checkpoint with ``weights_only=True``; DataError naming the file."""
+    from models.io.torch_state import read_torch
+
     p = Path(path)
-    try:
-        state = torch.load(p, map_location="cpu", weights_only=True)
-    except Exception as exc:  # truncated or foreign files raise many kinds
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
-        raise DataError(f"{p}: cannot read training checkpoint ({first})") from None
+    state = read_torch(p, "training checkpoint")
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise DataError(f"{p}: not a UDRDR training checkpoint (expected format {FORMAT!r})")
     if not isinstance(state.get("version"), int) or state["version"] > VERSION:

@@ -40,8 +40,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from models.archs.udrdr import UDRDRConfig
 from models.losses import LossWeights
-from models.udrdr import UDRDRConfig
 from raindata.errors import DataError
 
 DEVICE_HELP = 'cpu, cuda or cuda:N'

@@ -62,12 +62,12 @@ import torch
 from torch import Tensor, nn
 
 from models import losses as L
+from models.archs.udrdr import UDRDR
 from models.train import checkpoint as ckpt
 from models.train import ddp
 from models.train.config import TrainConfig, config_from_dict, diff_keys, dump_toml
 from models.train.data import TrainData, build_data, to_device
 from models.train.log import LOG_NAME, StepLog
-from models.udrdr import UDRDR
 from raindata.atomic import atomic_write_text
 from raindata.errors import DataError
 
@@ -447,7 +447,7 @@ def _train(cfg, device, info, resume, argv, say, record) -> TrainResult:
     f3_path = None
     if main:
         if done == end and trainer.student_on:
-            from models.f3_checkpoint import save_f3
+            from models.io.f3 import save_f3
 
             f3_path = out / F3_EXPORT
             meta = {"step": done, "epoch": done // spe, "total_steps": total,

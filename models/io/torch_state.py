@@ -1,9 +1,11 @@
-"""Safe checkpoint loading: tensors only, through torch's ``weights_only`` unpickler.
+"""Safe reading of torch files: tensors and plain values only, via ``weights_only``.
 
-A checkpoint is a pickle, and an arbitrary pickle can run code when loaded. Everything the
-toolkit loads goes through :func:`load_state_dict`, which refuses anything but plain
+A checkpoint is a pickle, and an arbitrary pickle can run code when loaded. Every torch
+file the toolkit reads (released state dicts, the F3 file, training checkpoints, the
+LPIPS backbone) goes through :func:`read_torch`, which refuses anything but plain
 containers of tensors and numbers and answers every problem with a one-line
-:class:`~raindata.errors.DataError` naming the file.
+:class:`~raindata.errors.DataError` naming the file. :func:`load_state_dict` adds the
+unwrapping of the usual state-dict containers on top.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import torch
 from raindata.atomic import sha256_file
 from raindata.errors import DataError
 
-__all__ = ["load_state_dict", "sha256_file"]
+__all__ = ["fit_report", "load_state_dict", "read_torch", "sha256_file", "strip_module_prefix"]
 
 WRAPPER_KEYS: tuple[str, ...] = ("state_dict", "model")
 """Keys under which training checkpoints commonly nest the network's state dict."""
@@ -36,16 +38,48 @@ def _one_line(exc: BaseException, limit: int = 200) -> str:
     return text[:limit]
 
 
+def read_torch(path: str | os.PathLike, what: str = "checkpoint") -> object:
+    """``torch.load(path, weights_only=True)`` on the CPU; DataError naming the file.
+
+    A missing file, truncated or foreign bytes and a pickle holding anything but plain
+    values and tensors (custom classes, callables: refused without being executed) each
+    give one line; ``what`` names the kind of file in the message.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise DataError(f"{what} file not found: {p}")
+    try:
+        with warnings.catch_warnings():  # e.g. "pickle protocol 5": the refusal says enough
+            warnings.simplefilter("ignore", UserWarning)
+            return torch.load(p, weights_only=True, map_location="cpu")
+    except pickle.UnpicklingError as exc:
+        line = _one_line(exc)
+        if "unsupported global" not in line.lower() and not _looks_like_pickle(p):
+            raise DataError(f"{p}: cannot read {what} (not a torch.save file: {line})") from None
+        raise DataError(
+            f"{p}: refused, not a plain tensor {what} (weights_only load: {line})"
+        ) from None
+    except Exception as exc:  # truncated zip, EOF, garbage bytes: torch raises many kinds
+        raise DataError(
+            f"{p}: cannot read {what} ({type(exc).__name__}: {_one_line(exc)})"
+        ) from None
+
+
+def _looks_like_pickle(path: Path) -> bool:
+    """Whether the file starts like a pickle (PROTO opcode) or a torch zip archive."""
+    with open(path, "rb") as fh:
+        head = fh.read(2)
+    return head[:1] == b"\x80" or head == b"PK"
+
+
 def load_state_dict(
     path: str | os.PathLike, *, expected_sha256: str | None = None
 ) -> dict[str, torch.Tensor]:
-    """Load a network state dict from ``path`` onto the CPU, safely.
+    """Load a network state dict from ``path`` onto the CPU, safely (:func:`read_torch`).
 
     Accepts a plain state dict or a dict wrapping one under ``'state_dict'`` or
     ``'model'``; strips a ``'module.'`` (DataParallel) prefix carried by every key.
-    With ``expected_sha256``, a file with another hash is refused. Raises DataError for a
-    missing, unreadable or truncated file and for a pickle holding anything other than
-    tensors (custom classes, callables), without executing it.
+    With ``expected_sha256``, a file with another hash is refused.
     """
     p = Path(path)
     if not p.is_file():
@@ -54,19 +88,7 @@ def load_state_dict(
         got = sha256_file(p)
         if got != expected_sha256.lower():
             raise DataError(f"{p}: sha256 expected {expected_sha256.lower()}, got {got}")
-    try:
-        with warnings.catch_warnings():  # e.g. "pickle protocol 5": the refusal says enough
-            warnings.simplefilter("ignore", UserWarning)
-            obj = torch.load(p, weights_only=True, map_location="cpu")
-    except pickle.UnpicklingError as exc:
-        raise DataError(
-            f"{p}: refused, not a plain tensor checkpoint (weights_only load: {_one_line(exc)})"
-        ) from None
-    except Exception as exc:  # truncated zip, EOF, garbage bytes: torch raises many kinds
-        raise DataError(
-            f"{p}: cannot read checkpoint ({type(exc).__name__}: {_one_line(exc)})"
-        ) from None
-    return _as_state_dict(obj, p)
+    return _as_state_dict(read_torch(p), p)
 
 
 def _as_state_dict(obj: object, path: Path) -> dict[str, torch.Tensor]:

@@ -1,8 +1,8 @@
 """UDRDR networks (Sec. 3, 4.2): F1 rain-map net, F2 reconstruction net, F3 distillation net.
 
-All three are the scale-1 EDSR of :mod:`models.edsr` (paper: 16 residual blocks, 64 / 64 /
+All three are the scale-1 EDSR of :mod:`models.archs.edsr` (paper: 16 residual blocks, 64 / 64 /
 128 filters). Images and rain maps are ``[0, 1]``-range float tensors [B, 3, H, W]; no
-MeanShift normalisation (see :mod:`models.edsr`). Sizes are preserved for any H, W.
+MeanShift normalisation (see :mod:`models.archs.edsr`). Sizes are preserved for any H, W.
 
 - F1 (eq. 2-3): ``z = F1(x)``, the rain map, predicted directly (a rain map is already the
   residual ``x - y`` of eq. 1, so no global skip is ever added to F1).
@@ -23,7 +23,7 @@ from typing import Any
 
 from torch import Tensor, nn
 
-from models.edsr import EDSR
+from models.archs.edsr import EDSR
 
 
 @dataclass(frozen=True)
@@ -110,3 +110,20 @@ class UDRDR(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.student(x)
+
+
+class UDRDRTeacher(nn.Module):
+    """The semi-supervised part at test time: ``(F2(x - F1(x)), F1(x))``.
+
+    The state dict holds ``f1.*`` and ``f2.*`` as a training checkpoint stores them.
+    """
+
+    def __init__(self, cfg: UDRDRConfig | None = None) -> None:
+        super().__init__()
+        self.cfg = cfg if cfg is not None else UDRDRConfig.paper()
+        self.f1 = build_f1(self.cfg)
+        self.f2 = build_f2(self.cfg)
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        z = self.f1(x)
+        return self.f2(x - z), z

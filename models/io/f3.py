@@ -8,7 +8,7 @@ weights_only=True)`` accepts it)::
      "meta": {...},            # free plain-typed facts (step, dataset, provenance, ...)
      "state_dict": {name: Tensor}}   # F3's parameters and buffers, CPU, contiguous
 
-The state dict sits under ``"state_dict"``, so :func:`models.checkpoints.load_state_dict`
+The state dict sits under ``"state_dict"``, so :func:`models.io.torch_state.load_state_dict`
 also reads the weights of such a file. :func:`load_f3` also accepts a training checkpoint
 ``{"models": {"f3": state_dict, ...}, "config": {...}, ...}`` when it loads with
 ``weights_only=True`` and its config holds the network fields (at the top or under
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import pickle
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,8 +28,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from models.checkpoints import fit_report, strip_module_prefix
-from models.udrdr import UDRDRConfig, build_f3
+from models.archs.udrdr import UDRDRConfig, build_f3
+from models.io.torch_state import fit_report, read_torch, strip_module_prefix
 from raindata.atomic import atomic_open, sha256_file
 from raindata.errors import DataError
 
@@ -123,30 +122,6 @@ def save_f3(
     return sha256_file(path)
 
 
-def _one_line(exc: BaseException, limit: int = 160) -> str:
-    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
-    for ln in lines:  # torch's weights_only refusal names the offending global here
-        if "Unsupported global" in ln or "Unsupported operand" in ln:
-            return ln[:limit]
-    return (lines[0] if lines else type(exc).__name__)[:limit]
-
-
-def _read(p: Path) -> Any:
-    try:
-        return torch.load(p, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        if "Unsupported global" not in str(exc):  # garbage bytes, not a refused object
-            raise DataError(f"{p}: cannot read checkpoint (not a torch.save file: "
-                            f"{_one_line(exc)})") from None
-        raise DataError(
-            f"{p}: refused, not a plain-tensor checkpoint (weights_only load: {_one_line(exc)}); "
-            "a training checkpoint must be exported to an F3 checkpoint (save_f3) first"
-        ) from None
-    except Exception as exc:  # truncated zip, garbage bytes: torch raises many kinds
-        raise DataError(f"{p}: cannot read checkpoint ({type(exc).__name__}: "
-                        f"{_one_line(exc)})") from None
-
-
 def _network_config(config: Any) -> Mapping[str, Any] | None:
     """The UDRDRConfig fields inside a training config, or None."""
     if not isinstance(config, Mapping):
@@ -182,6 +157,12 @@ def _unpack(obj: Any, p: Path) -> tuple[dict[str, Any], dict[str, Any], Any, str
         return config, meta, obj.get("state_dict"), FORMAT
     models = obj.get("models") if isinstance(obj, dict) else None
     if isinstance(models, dict) and "f3" in models:
+        loss = obj.get("config", {}).get("loss") if isinstance(obj.get("config"), dict) else None
+        if isinstance(loss, dict) and loss.get("distill") == 0:
+            raise DataError(
+                f"{p}: training checkpoint of a run with loss.distill = 0, whose F3 was never "
+                "trained; score its teacher F2(x - F1(x)) with --method udrdr-teacher"
+            )
         config = _network_config(obj.get("config"))
         if config is None:
             raise DataError(
@@ -217,7 +198,7 @@ def load_f3(
     if expected_sha256 is not None and digest != expected_sha256.lower():
         raise DataError(f"{p}: sha256 expected {expected_sha256.lower()}, got {digest}")
     dev = resolve_device(device)
-    config, meta, state, source = _unpack(_read(p), p)
+    config, meta, state, source = _unpack(read_torch(p), p)
     if not isinstance(state, dict) or not state or not all(
         isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
     ):

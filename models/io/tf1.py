@@ -1,0 +1,1 @@
+"""TensorFlow 1 checkpoints read without TensorFlow (to be written)."""

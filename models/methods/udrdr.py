@@ -1,0 +1,93 @@
+"""``udrdr``: UDRDR's distillation net F3 (Liu et al., ICCV 2021), the test-time model."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any, ClassVar
+
+from models.cards import MethodCard, WeightsFile
+from models.inference.method import NetworkMethod, refuse_foreign
+
+DEMO_WEIGHTS_NAME = "udrdr_demo_f3.pt"
+
+UDRDR_PAPER = (
+    "Yang Liu, Ziyu Yue, Jinshan Pan, Zhixun Su. Unpaired Learning for Deep Image "
+    "Deraining with Rain Direction Regularizer. ICCV 2021."
+)
+
+CARD = MethodCard(
+    name="udrdr",
+    title="UDRDR (F3 distillation net)",
+    paper=UDRDR_PAPER,
+    input_range="[0, 1]",
+    input_colour="RGB",
+    quantize="round",
+    weights=(
+        WeightsFile(
+            name=DEMO_WEIGHTS_NAME,
+            sha256="2ebb3cd96f9e4ba7569c8984e3040f0273cde165b2779ad72316190382223b11",
+            trained_on="the toolkit's demo set (raindata synth --demo), configs/demo.toml",
+            source="this repository, models/weights/",
+            method="udrdr",
+        ),
+    ),
+    weights_required=False,
+    weights_format="udrdr-f3",
+    params=4_877_315,
+    network="models.methods.udrdr:paper_f3",
+    url="https://lewisyangliu.github.io/projects/UDRDR",
+    licence="this repository's (MIT)",
+    notes=(
+        "Only F3 runs at test time (Sec. 3.4); F1/F2 are the teacher used in training "
+        "(scored as the method udrdr-teacher).",
+        "Weights: an F3 checkpoint written by `udrdr train` (models/io/f3.py) or one of "
+        "its training checkpoints; without --weights the small demo F3 bundled in "
+        "models/weights/ is used, which was trained on the demo set only.",
+        "No official code or weights were released; output rounded to uint8 (round half "
+        "away from zero) as `udrdr derain` saves it.",
+        "`params` is F3 at the paper config (16 blocks, 128 filters), Table 3's 4.9M.",
+    ),
+)
+
+
+def paper_f3():
+    """F3 at the paper configuration (16 residual blocks, 128 filters), random weights."""
+    from models.archs.udrdr import UDRDRConfig, build_f3
+
+    return build_f3(UDRDRConfig.paper())
+
+
+def demo_weights_path() -> Path:
+    """The demo F3 checkpoint shipped inside the package."""
+    return Path(str(resources.files("models") / "weights" / DEMO_WEIGHTS_NAME))
+
+
+class UDRDRMethod(NetworkMethod):
+    """UDRDR's F3 for inference; the network config comes from the weights file."""
+
+    card: ClassVar[MethodCard] = CARD
+
+    def default_weights(self) -> Path:
+        """The bundled demo F3."""
+        return demo_weights_path()
+
+    def load_network(self, path: Path):
+        """F3 from an F3 file or a training checkpoint (the bundled file is hash-checked)."""
+        from models.io.f3 import load_f3
+        from raindata.atomic import sha256_file
+        from raindata.errors import DataError
+
+        bundled = path == demo_weights_path()
+        if bundled and not path.exists():
+            raise DataError(f"{path}: bundled demo weights missing; pass --weights PATH")
+        if path.is_file():
+            refuse_foreign(self.card, sha256_file(path), path)
+        expected = self.card.weights[0].sha256 if bundled else None
+        net, self.f3_info = load_f3(path, expected_sha256=expected)
+        return net, self.f3_info.sha256, path
+
+    def info(self) -> dict[str, Any]:
+        """Run-record facts: the engine's, plus the F3 config and training metadata."""
+        return {**super().info(), "f3": self.f3_info.to_dict(),
+                "bundled_demo_weights": self.weights_path == demo_weights_path()}
