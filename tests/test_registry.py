@@ -89,7 +89,7 @@ def test_every_card_is_complete(name):
 
 def test_weights_files_are_unique_across_methods():
     files = [w for n in list_methods() for w in get_card(n).weights]
-    assert len({w.name for w in files}) == len(files)
+    assert len({(w.folder, w.name) for w in files}) == len(files)
     assert len({w.sha256 for w in files}) == len(files)
 
 
