@@ -21,6 +21,10 @@ from models.direction_kernels import PADDING_MODES, AngleLike, directional_respo
 
 TERM_NAMES: tuple[str, ...] = ("content", "direction", "recons", "tv", "cycle", "distill")
 MISSING_ANGLE_MODES = ("skip", "estimate")
+KERNEL_MODES = ("oriented", "gradient")
+"""``oriented``: the kernels at the sample's labelled angle and that angle + 90 (eq. 5);
+``gradient``: the 0 and 90 deg kernels for every sample, label ignored (with ``l = 3``
+the horizontal and vertical central differences: Fig. 7's "gradient operator" point)."""
 
 Estimator = Callable[[Tensor], Tensor]
 
@@ -165,6 +169,7 @@ class LossWeights:
     distill: float = 1.0
     phi: float = 10.0
     kernel_size: int = 5
+    kernel_mode: str = "oriented"
     direction_padding: str = "reflect"
     missing_angle: str = "estimate"
 
@@ -177,6 +182,9 @@ class LossWeights:
         k = self.kernel_size
         if not isinstance(k, int) or k < 3 or k % 2 == 0:
             raise ValueError(f"LossWeights.kernel_size: expected an odd integer >= 3, got {k!r}")
+        if self.kernel_mode not in KERNEL_MODES:
+            raise ValueError(f"LossWeights.kernel_mode: expected one of {KERNEL_MODES}, "
+                             f"got {self.kernel_mode!r}")
         if self.direction_padding not in PADDING_MODES:
             raise ValueError(f"LossWeights.direction_padding: expected one of {PADDING_MODES}, "
                              f"got {self.direction_padding!r}")

@@ -217,6 +217,23 @@ def list_clean_images(folder: str | os.PathLike) -> list[str]:
     return sorted(names, key=natural_key)
 
 
+def select_by_number(names: Sequence[str], low: int, high: int) -> list[str]:
+    """The names whose number (the last digit run of the file stem) lies in ``[low, high]``.
+
+    ``norain-12.png`` -> 12, ``0801.png`` -> 801; names without a number are left out.
+    DataError when nothing is left.
+    """
+    kept = []
+    for name in names:
+        digits = re.findall(r"\d+", Path(name).stem)
+        if digits and low <= int(digits[-1]) <= high:
+            kept.append(name)
+    if not kept:
+        raise DataError(f"no clean image is numbered {low}..{high} (by the last number in "
+                        "its file name)")
+    return kept
+
+
 def sample_seed(seed: int, split: str, sample_id: int) -> int:
     """The per-sample seed: ``SeedSequence([seed, split_code, id])`` as one uint64."""
     state = np.random.SeedSequence([seed, SPLIT_CODE[split], sample_id]).generate_state(

@@ -96,12 +96,12 @@ class NetworkMethod:
         card = self.card
         dev = resolve_device(device)
         check_precision(precision, dev)
-        check_tiling(tile, overlap)
         if tile is not None and not card.tileable:
             raise DataError(f"method {card.name!r} cannot run in tiles (its official test "
                             f"processes the whole image: {card.size.describe()}"
                             f"{'' if card.batchable else ', per-image statistics'}); "
                             "drop --tile")
+        check_tiling(tile, overlap)
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise DataError(f"batch size: expected an integer >= 1, got {batch_size!r}")
         path = Path(weights) if weights is not None else self.default_weights()

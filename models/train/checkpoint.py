@@ -37,12 +37,27 @@ from raindata.errors import DataError
 FORMAT = "udrdr-train"
 VERSION = 1
 CHECKPOINT_DIR = "checkpoints"
+BEST_NAME = "best.pt"
 _NAME = re.compile(r"step-(\d{8,})\.pt")
 
 
 def checkpoint_path(out: str | os.PathLike, step: int) -> Path:
     """``OUT/checkpoints/step-00000123.pt``."""
     return Path(out) / CHECKPOINT_DIR / f"step-{step:08d}.pt"
+
+
+def best_path(out: str | os.PathLike) -> Path:
+    """``OUT/checkpoints/best.pt``: the validation-selected checkpoint."""
+    return Path(out) / CHECKPOINT_DIR / BEST_NAME
+
+
+def copy_checkpoint(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
+    """Copy a checkpoint file atomically (temp file and rename)."""
+    import shutil
+
+    with atomic_open(dst, "wb") as out, open(src, "rb") as fh:
+        shutil.copyfileobj(fh, out)
+    return Path(dst)
 
 
 def list_checkpoints(out: str | os.PathLike) -> list[tuple[int, Path]]:

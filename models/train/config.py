@@ -1,12 +1,13 @@
 """Typed training configuration for UDRDR, read from TOML with ``--set`` overrides.
 
-A config file has five tables; every key is optional and defaults to the paper's value
+A config file has six tables; every key is optional and defaults to the paper's value
 (Sec. 3.4, 4.2) where the paper gives one::
 
     [model]   UDRDRConfig fields (models/udrdr.py): n_blocks, f1_feats, f2_feats, ...
     [loss]    LossWeights fields (models/losses.py) plus ``ref_clip``
     [optim]   Adam and the step schedule, epochs, batch size
     [data]    patch size, workers, and the sub-tables [data.synthetic], [data.real]
+    [val]     held-out validation set, how often it is scored
     [run]     output folder, seed, device, AMP, checkpoint/log cadence, max_steps
 
 Rules:
@@ -59,10 +60,16 @@ class LossConfig(LossWeights):
     False reads Sec. 3.4's "F1 and F2 ... regularized by (4), (5), and (8), respectively"
     literally: F2 sees ``x - z.detach()`` and F1 learns only from content, direction and
     the rain-map side of cycle.
+    ``check_labels``: before training (when the direction term is on), compare the
+    direction labels of a few synthetic samples with the angle ``raindata`` estimates
+    from their true rain maps, and stop when they disagree systematically (a dataset
+    with another angle convention would otherwise switch the regularizer off unnoticed:
+    eq. 5 cannot see a label that is off by exactly 90 deg).
     """
 
     ref_clip: bool = False
     f2_losses_train_f1: bool = True
+    check_labels: bool = True
 
 
 @dataclass(frozen=True)
@@ -103,12 +110,31 @@ class DatasetRef:
     """A dataset to train on: a registered layout name (``raindata list``), its root
     folder and split. ``split = ""`` takes every split found (for ``unpaired``: the
     images of the folder). ``cache``: an HDF5 patch cache from ``raindata pack`` used
-    instead of the image files (synthetic set only; "" for none)."""
+    instead of the image files (synthetic set only; "" for none). ``ids``: keep only
+    the samples whose id is a number in ``LOW-HIGH`` (e.g. ``"101-180"``; "" for all),
+    so that one folder can give disjoint training, validation and test parts."""
 
     name: str
     root: str
     split: str = "train"
     cache: str = ""
+    ids: str = ""
+
+    def __post_init__(self) -> None:
+        if self.ids:
+            id_range(self.ids, "ids")
+
+
+def id_range(text: str, key: str) -> tuple[int, int]:
+    """``"LOW-HIGH"`` (or ``LOW:HIGH``) -> (low, high); ValueError naming ``key``."""
+    parts = text.replace(":", "-").split("-")
+    try:
+        low, high = (int(parts[0]), int(parts[-1])) if len(parts) in (1, 2) else (1, 0)
+    except ValueError:
+        low, high = 1, 0
+    if low > high or low < 0:
+        raise ValueError(f"{key}: expected LOW-HIGH with 0 <= LOW <= HIGH, got {text!r}")
+    return low, high
 
 
 @dataclass(frozen=True)
@@ -183,6 +209,42 @@ class RunConfig:
 
 
 @dataclass(frozen=True)
+class ValConfig:
+    """Validation during training: a held-out paired set scored every ``every`` steps.
+
+    ``name``/``root``/``split``/``ids`` as in :class:`DatasetRef` (``name = ""``: no
+    validation). ``limit``: at most this many images (0: all); ``crop``: score the
+    central ``crop x crop`` region of each image (0: whole images). F3 (and the
+    teacher F2(x - F1(x))) run on each image; Y-PSNR/SSIM under ``protocol`` are
+    logged to ``val_log.csv`` and the checkpoint with the best PSNR of the model that
+    is tested (F3, or the teacher when ``loss.distill = 0``) is kept as
+    ``checkpoints/best.pt`` and exported as ``udrdr_f3_best.pt``. A checkpoint is also
+    written at every validation step, so a resumed run never loses a best one.
+    """
+
+    name: str = ""
+    root: str = ""
+    split: str = "test"
+    ids: str = ""
+    every: int = 0
+    limit: int = 0
+    crop: int = 0
+    protocol: str = "y-matlab"
+
+    def __post_init__(self) -> None:
+        _at_least(self, 0, "every", "limit", "crop")
+        if self.ids:
+            id_range(self.ids, "val.ids")
+        if self.name and (not self.root or not self.every):
+            raise ValueError("val: a validation set needs val.root and val.every > 0")
+
+    @property
+    def enabled(self) -> bool:
+        """Whether validation runs."""
+        return bool(self.name and self.every)
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     """The whole training configuration (one TOML file)."""
 
@@ -190,6 +252,7 @@ class TrainConfig:
     loss: LossConfig = field(default_factory=LossConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     data: DataConfig = field(default_factory=DataConfig)
+    val: ValConfig = field(default_factory=ValConfig)
     run: RunConfig = field(default_factory=RunConfig)
 
     def to_dict(self) -> dict[str, Any]:
@@ -206,7 +269,8 @@ class TrainConfig:
 
 # -- checks used by the dataclasses ------------------------------------------------------
 def _section(obj: object) -> str:
-    return {OptimConfig: "optim", DataConfig: "data", RunConfig: "run"}.get(type(obj), "?")
+    return {OptimConfig: "optim", DataConfig: "data", RunConfig: "run",
+            ValConfig: "val"}.get(type(obj), "?")
 
 
 def _positive(obj: object, *names: str) -> None:

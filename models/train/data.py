@@ -32,7 +32,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from models.train.config import DataConfig, DatasetRef
+from models.train.config import DataConfig, DatasetRef, ValConfig, id_range
 from models.train.ddp import DistInfo, shard
 from raindata.errors import DataError
 
@@ -105,13 +105,18 @@ def _loader(ds: Dataset, batches: list[list[int]], workers: int, pin: bool) -> D
                       worker_init_fn=worker_init_fn if workers else None)
 
 
-def _samples(ref: DatasetRef, what: str):
-    from raindata.layouts import find_samples
+def find_samples(ref: DatasetRef | ValConfig, what: str) -> list:
+    """The samples of ``ref`` (its ``ids`` range applied); DataError when there are none."""
+    from raindata.layouts import find_samples as find
 
-    samples = find_samples(ref.name, ref.root, ref.split or None)
+    samples = find(ref.name, ref.root, ref.split or None)
+    if ref.ids:
+        low, high = id_range(ref.ids, "ids")
+        samples = [s for s in samples if s.id.isdigit() and low <= int(s.id) <= high]
     if not samples:
+        ids = f" with ids {ref.ids}" if ref.ids else ""
         raise DataError(f"{ref.root}: no {what} images found for dataset {ref.name!r} "
-                        f"split {ref.split or '(any)'!r}")
+                        f"split {ref.split or '(any)'!r}{ids}")
     return samples
 
 
@@ -121,17 +126,17 @@ def build_data(cfg: DataConfig, batch_size: int, seed: int) -> TrainData:
 
     ref = cfg.synthetic
     if ref.cache:
-        samples = _samples(ref, "synthetic") if ref.root else None
+        samples = find_samples(ref, "synthetic") if ref.root else None
         synthetic = PairedDataset(samples, cfg.patch_size, augment=cfg.augment, seed=seed,
                                   cache=ref.cache)
     else:
-        synthetic = PairedDataset(_samples(ref, "synthetic"), cfg.patch_size,
+        synthetic = PairedDataset(find_samples(ref, "synthetic"), cfg.patch_size,
                                   augment=cfg.augment, seed=seed)
     steps = len(synthetic) // batch_size
     if steps < 1:
         raise DataError(f"{ref.root}: {len(synthetic)} synthetic samples, fewer than one batch "
                         f"of {batch_size} (lower optim.batch_size)")
-    real_items = _samples(cfg.real, "real")
+    real_items = find_samples(cfg.real, "real")
     need = steps * batch_size
     length = math.ceil(need / len(real_items)) * len(real_items)
     real = UnpairedDataset(real_items, cfg.patch_size, seed=derived_seed(seed, REAL_STREAM),

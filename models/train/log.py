@@ -39,11 +39,12 @@ def _format(value: object) -> str:
 
 
 class StepLog:
-    """Append-only CSV log with a fixed header; see the module docstring for columns."""
+    """Append-only CSV log with a fixed header (default: the step columns above)."""
 
-    def __init__(self, path: str | os.PathLike) -> None:
+    def __init__(self, path: str | os.PathLike, columns: tuple[str, ...] = COLUMNS) -> None:
         self.path = Path(path)
-        header = ",".join(COLUMNS)
+        self.columns = columns
+        header = ",".join(columns)
         if self.path.exists():
             with open(self.path, encoding="utf-8", newline="") as fh:
                 first = fh.readline().rstrip("\r\n")
@@ -55,12 +56,12 @@ class StepLog:
 
     def append(self, row: Mapping[str, object]) -> None:
         """Write one row (missing columns stay empty); unknown columns raise ValueError."""
-        extra = set(row) - set(COLUMNS)
+        extra = set(row) - set(self.columns)
         if extra:
-            raise ValueError(f"unknown log columns {sorted(extra)}; known: {list(COLUMNS)}")
+            raise ValueError(f"unknown log columns {sorted(extra)}; known: {list(self.columns)}")
         buf = io.StringIO()
         csv.writer(buf, lineterminator="\n").writerow(
-            [_format(row.get(c)) for c in COLUMNS])
+            [_format(row.get(c)) for c in self.columns])
         with open(self.path, "a", encoding="utf-8", newline="") as fh:
             fh.write(buf.getvalue())
             fh.flush()
@@ -72,7 +73,7 @@ class StepLog:
         if len(keep) == len(rows):
             return 0
         buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
+        writer = csv.DictWriter(buf, fieldnames=self.columns, lineterminator="\n")
         writer.writeheader()
         writer.writerows(keep)
         atomic_write_text(self.path, buf.getvalue())

@@ -72,6 +72,7 @@ from raindata.atomic import atomic_write_text
 from raindata.errors import DataError
 
 F3_EXPORT = "udrdr_f3.pt"
+F3_BEST_EXPORT = "udrdr_f3_best.pt"
 CONFIG_NAME = "config.toml"
 PROVENANCE_NAME = "provenance.json"
 TEACHER_TERMS = ("content", "direction", "recons", "tv", "cycle")
@@ -203,6 +204,8 @@ class Trainer:
         z_all, y_all = z_all.float(), y_all.float()
         z_syn, z_real, y_syn, y_real = z_all[:n], z_all[n:], y_all[:n], y_all[n:]
         angle = syn["angle"].detach().cpu()
+        if w.kernel_mode == "gradient":  # the 0 and 90 deg kernels whatever the label
+            angle = torch.zeros_like(angle)
         terms = {
             "content": lambda: L.content_loss(z_syn, z_gt),
             "direction": lambda: L.direction_loss(
@@ -391,6 +394,14 @@ def _train(cfg, device, info, resume, argv, say, record) -> TrainResult:
             f"{f' x{info.world_size}' if info.enabled else ''}"
             f"{', AMP ' + cfg.run.amp_dtype if trainer.amp else ', fp32'}")
 
+    if main and start == 0 and _checks_labels(cfg):
+        from models.train.labels import require_consistent_labels
+
+        checked = require_consistent_labels(data.synthetic, cfg.data.synthetic.root)
+        say(f"direction labels checked: {checked.describe()}")
+    val = _Validation(cfg, out, start, device, trainer, say) if main and cfg.val.enabled \
+        else None
+
     last_ckpt = latest if resume else None
     t0 = time.perf_counter()
     done = start
@@ -427,15 +438,19 @@ def _train(cfg, device, info, resume, argv, say, record) -> TrainResult:
                 if log is not None and (done % cfg.run.log_every == 0 or done == end):
                     log.append(row)
                 every = cfg.run.checkpoint_every
-                if (every and done % every == 0) or done == end:
+                validate = cfg.val.enabled and (done % cfg.val.every == 0 or done == end)
+                if (every and done % every == 0) or done == end or validate:
                     if main:
                         last_ckpt = ckpt.save_checkpoint(ckpt.checkpoint_path(out, done),
                                                          trainer.state(done, done // spe))
+                        if val is not None and validate:
+                            val.run(done, done // spe, last_ckpt)
                         ckpt.prune_checkpoints(out, cfg.run.keep_checkpoints)
                     ddp.barrier(info)
                 if bar is not None:
                     rate = (done - start) / max(time.perf_counter() - t0, 1e-9)
-                    bar.update(1, f"{rate:.2f} steps/s  loss {row['total']:.4f}")
+                    bar.update(1, f"{rate:.2f} steps/s  loss {row['total']:.4f}"
+                               f"{val.status() if val is not None else ''}")
     except BaseException as exc:
         if main and session:
             session["status"] = "nonfinite" if isinstance(exc, NonFiniteLoss) else "stopped"
@@ -457,6 +472,9 @@ def _train(cfg, device, info, resume, argv, say, record) -> TrainResult:
         elif done == end:
             say("loss.distill = 0: F3 was not trained and is not exported; the test-time "
                 f"model of this ablation is the teacher F2(x - F1(x)) in {last_ckpt}")
+        if val is not None and val.log.best_step is not None:
+            session["best"] = {"step": val.log.best_step, "psnr": val.log.best_psnr}
+            say(f"validation: {val.log.describe()} ({val.model}); {ckpt.best_path(out)}")
         session.update(status="finished" if done == end else "stopped", stopped_at_step=done,
                        seconds=round(seconds, 3), steps_per_second=round(rate, 4),
                        f3=str(f3_path) if f3_path else None)
@@ -503,3 +521,49 @@ def _progress(length: int, show: bool):
                            show_pos=True, show_eta=True,
                            item_show_func=lambda s: s) as bar:
         yield bar
+
+
+def _checks_labels(cfg: TrainConfig) -> bool:
+    """Whether the label-convention check applies (oriented direction term is on)."""
+    loss = cfg.loss
+    return loss.check_labels and loss.enabled("direction") and loss.kernel_mode == "oriented"
+
+
+class _Validation:
+    """Validation passes, the best step, ``checkpoints/best.pt`` and ``udrdr_f3_best.pt``."""
+
+    def __init__(self, cfg: TrainConfig, out: Path, start: int, device: torch.device,
+                 trainer: Trainer, say: Echo) -> None:
+        from models.train.validate import ValLog, load_val_set
+
+        self.cfg, self.out, self.device, self.trainer, self.say = cfg, out, device, trainer, say
+        self.data = load_val_set(cfg.val)
+        self.log = ValLog(out, start)
+        self.model = "F3" if trainer.student_on else "teacher F2(x - F1(x))"
+        self.last = ""
+        say(f"validation: {len(self.data)} images of {cfg.val.name} ({cfg.val.root}) every "
+            f"{cfg.val.every} steps, best {self.model} by {cfg.val.protocol} PSNR")
+
+    def run(self, step: int, epoch: int, checkpoint: Path) -> None:
+        """Score the nets at ``step``; keep ``checkpoint`` as the best one when it is."""
+        from models.train.validate import evaluate
+
+        net = self.trainer.net
+        result = evaluate(net.f1, net.f2, net.f3 if self.trainer.student_on else None,
+                          self.data, self.device)
+        if self.log.add(step, epoch, result, self.trainer.student_on):
+            ckpt.copy_checkpoint(checkpoint, ckpt.best_path(self.out))
+            if self.trainer.student_on:
+                from models.io.f3 import save_f3
+
+                meta = {"step": step, "epoch": epoch, "selected_by": "validation",
+                        "val_psnr": result.selected(True), "val_set": self.cfg.val.root,
+                        "train_config": self.cfg.to_dict()}
+                save_f3(self.out / F3_BEST_EXPORT, net.f3, self.cfg.model, meta)
+        self.last = f"{result.selected(self.trainer.student_on):.2f}"
+
+    def status(self) -> str:
+        """Progress-bar suffix: the last validation PSNR and the best so far."""
+        if not self.last:
+            return ""
+        return f"  val {self.last} dB ({self.log.describe()})"

@@ -45,6 +45,9 @@ def _range(name: str):
 @click.command("synth")
 @click.option("--clean", "clean", type=click.Path(path_type=str),
               help="Folder of clean images (PNG/JPEG/BMP, 8/16-bit, grey or colour).")
+@click.option("--ids", "ids", metavar="LOW:HIGH",
+              help="Use only the clean images numbered LOW..HIGH (the last number in the "
+                   "file name, e.g. norain-12.png is 12), to keep splits disjoint.")
 @click.option("--out", "out", required=True, type=click.Path(path_type=str),
               help="Output folder (rainy/, latent/, streak/, direction/, manifest.csv).")
 @click.option("--angles", default="0:170:10", show_default=True,
@@ -76,7 +79,7 @@ def _range(name: str):
 @click.option("--demo", is_flag=True,
               help="Build OUT/train and OUT/test from the bundled demo images.")
 @click.pass_context
-def synth(ctx: click.Context, clean, out, angles, count, per_image, split, seed, workers,
+def synth(ctx: click.Context, clean, ids, out, angles, count, per_image, split, seed, workers,
           density, length, width, intensity, jitter, layers, resume, demo) -> None:
     """Synthesize rainy/latent/streak triplets with direction labels (RainDirection layout).
 
@@ -98,6 +101,7 @@ def synth(ctx: click.Context, clean, out, angles, count, per_image, split, seed,
         SynthConfig,
         demo_total,
         list_clean_images,
+        select_by_number,
         synthesize,
         synthesize_demo,
     )
@@ -127,8 +131,15 @@ def synth(ctx: click.Context, clean, out, angles, count, per_image, split, seed,
         layers=layers,
     )
     # The bar's length needs the clean image count (errors here name the folder).
-    total = count if count is not None else len(list_clean_images(clean)) * (per_image or 1)
+    names = list_clean_images(clean)
+    files = None
+    if ids is not None:
+        low, high = parse_range(ids, "--ids")
+        if low != int(low) or high != int(high):
+            raise click.BadParameter(f"expected whole numbers, got {ids!r}", param_hint="--ids")
+        names = files = select_by_number(names, int(low), int(high))
+    total = count if count is not None else len(names) * (per_image or 1)
     with _LazyBar(total, f"synth {split}") as bar:
-        summary = synthesize(clean, out, config, workers=workers, resume=resume,
+        summary = synthesize(clean, out, config, files=files, workers=workers, resume=resume,
                              progress=bar.update)
     click.echo(summary.describe())

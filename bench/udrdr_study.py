@@ -1,0 +1,137 @@
+"""UDRDR at CPU scale: the full model and the paper's ablations, trained and scored (issue 9).
+
+Every run is ``configs/cpu.toml`` with the overrides below, the same budget (1,440 steps)
+and, unless it says otherwise, seed 0; two seeds of the full model and of lambda = 0 give
+the seed spread. Phases (each resumable, each skips what is done):
+
+    python bench/udrdr_study.py train  [--lanes 2] [--only NAME ...]   # udrdr train --resume
+    python bench/udrdr_study.py score  [--only NAME ...]               # benchmark run
+    python bench/udrdr_study.py report                                 # CSV, tables, plots
+    python bench/udrdr_study.py all
+
+``train`` runs ``--lanes`` trainings at once (one torch thread each). ``score`` scores each
+run's validation-selected F3 (``udrdr_f3_best.pt``) and teacher (``checkpoints/best.pt``)
+on Rain100L test, Rain100H test, the synthetic held-out split (``data/cpu/test``) and the
+SIRR real images (NIQE), plus the rainy input and PReNet (official weights) for scale.
+``report`` writes ``bench/results/udrdr_study.{csv,md}``, the ``benchmark table`` layouts
+and SVG plots of the sweeps and training curves.
+
+Data: the two ``raindata synth`` commands in the header of ``configs/cpu.toml``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+BIN = Path(sys.executable).parent
+CONFIG = ROOT / "configs" / "cpu.toml"
+RUNS_DIR = ROOT / "runs" / "study"
+RESULTS = ROOT / "results" / "study"
+OUT = ROOT / "bench" / "results"
+
+
+@dataclass(frozen=True)
+class Run:
+    """One training of the study: a name, the config overrides, what it stands for."""
+
+    name: str
+    overrides: tuple[str, ...]
+    what: str
+
+    @property
+    def out(self) -> Path:
+        return RUNS_DIR / self.name
+
+    @property
+    def student(self) -> bool:
+        return "loss.distill=0" not in self.overrides
+
+
+RUNS: tuple[Run, ...] = (
+    Run("full-s0", (), "full model (lambda 1.2, l = 5 oriented), seed 0"),
+    Run("lambda0-s0", ("loss.direction=0",), "lambda = 0 (no direction regularizer), seed 0"),
+    Run("full-s1", ("run.seed=1",), "full model, seed 1"),
+    Run("lambda0-s1", ("loss.direction=0", "run.seed=1"), "lambda = 0, seed 1"),
+    Run("nodistill", ("loss.distill=0",), "no distillation (teacher is the model)"),
+    Run("l3", ("loss.kernel_size=3",), "kernel size 3, oriented"),
+    Run("l3-gradient", ("loss.kernel_size=3", "loss.kernel_mode=gradient"),
+        "kernel size 3, horizontal/vertical gradients (label ignored)"),
+    Run("l7", ("loss.kernel_size=7",), "kernel size 7, oriented"),
+    Run("lambda0.3", ("loss.direction=0.3",), "lambda = 0.3"),
+    Run("lambda4.8", ("loss.direction=4.8",), "lambda = 4.8"),
+    Run("f2-detached", ("loss.f2_losses_train_f1=false",),
+        "F2 terms do not train F1 (literal Sec. 3.4)"),
+    Run("global-residual", ("model.global_residual=true",), "F2/F3 predict a residual"),
+)
+
+
+def finished(run: Run) -> bool:
+    """Whether the run's last session ended at its last step."""
+    path = run.out / "provenance.json"
+    if not path.is_file():
+        return False
+    sessions = json.loads(path.read_text()).get("sessions", [])
+    return bool(sessions) and sessions[-1].get("status") == "finished"
+
+
+def train_command(run: Run) -> list[str]:
+    cmd = [str(BIN / "udrdr"), "train", "--config", str(CONFIG), "--resume",
+           "--set", f"run.out={run.out}", "--set", "run.progress=false", "--set", "run.threads=1"]
+    for o in run.overrides:
+        cmd += ["--set", o]
+    return cmd
+
+
+def train(runs: list[Run], lanes: int) -> None:
+    """Train the runs, ``lanes`` at a time; logs in ``runs/study/<name>.log``."""
+    todo = [r for r in runs if not finished(r)]
+    RUNS_DIR.mkdir(parents=True, exist_ok=True)
+    active: list[tuple[Run, subprocess.Popen, float]] = []
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    failed = []
+    while todo or active:
+        while todo and len(active) < lanes:
+            run = todo.pop(0)
+            log = open(RUNS_DIR / f"{run.name}.log", "a")  # noqa: SIM115 - closed with the process
+            print(f"start {run.name}: {' '.join(train_command(run))}", flush=True)
+            proc = subprocess.Popen(train_command(run), cwd=ROOT, stdout=log, stderr=log, env=env)
+            active.append((run, proc, time.time()))
+        time.sleep(10)
+        for item in list(active):
+            run, proc, started = item
+            if proc.poll() is not None:
+                active.remove(item)
+                status = "done" if proc.returncode == 0 else f"FAILED ({proc.returncode})"
+                if proc.returncode:
+                    failed.append(run.name)
+                print(f"{status} {run.name} in {(time.time() - started) / 60:.1f} min", flush=True)
+    if failed:
+        raise SystemExit(f"failed runs: {', '.join(failed)} (see runs/study/<name>.log)")
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("phase", choices=["train", "score", "report", "all"])
+    ap.add_argument("--lanes", type=int, default=2, help="trainings at once (default 2)")
+    ap.add_argument("--only", nargs="*", help="run names (default: all)")
+    args = ap.parse_args(argv)
+    names = {r.name for r in RUNS}
+    unknown = set(args.only or ()) - names
+    if unknown:
+        ap.error(f"unknown run(s) {sorted(unknown)}; known: {sorted(names)}")
+    runs = [r for r in RUNS if not args.only or r.name in args.only]
+    if args.phase in ("train", "all"):
+        train(runs, args.lanes)
+
+
+if __name__ == "__main__":
+    main()
