@@ -438,7 +438,7 @@ def _train(cfg, device, info, resume, argv, say, record) -> TrainResult:
                 if log is not None and (done % cfg.run.log_every == 0 or done == end):
                     log.append(row)
                 every = cfg.run.checkpoint_every
-                validate = cfg.val.enabled and (done % cfg.val.every == 0 or done == end)
+                validate = cfg.val.enabled and (done % cfg.val.every == 0 or done == total)
                 if (every and done % every == 0) or done == end or validate:
                     if main:
                         last_ckpt = ckpt.save_checkpoint(ckpt.checkpoint_path(out, done),
