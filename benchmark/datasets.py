@@ -55,6 +55,6 @@ def open_dataset(
         name=name,
         root=root.resolve(),
         split=split,
-        paired=bool(layout.paired),
+        paired=layout.split_paired(split),
         protocol=protocol or DEFAULT_PROTOCOL.get(name, FALLBACK_PROTOCOL),
     )

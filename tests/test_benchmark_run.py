@@ -127,6 +127,31 @@ def test_no_reference_dataset_refuses_reference_metrics(tmp_path):
                            metrics=("psnr",), results=tmp_path / "r"), log=lambda m: None)
 
 
+def test_pairing_belongs_to_the_split_sirr_val_is_scored_with_ground_truth(tmp_path):
+    """SIRR-Data: the real images (test) have no reference, the val pairs
+    (input_val/inputN.png + label_val/norainN.png) do."""
+    rng = np.random.default_rng(5)
+    root = tmp_path / "rainy_image_dataset"
+    for n in (1, 2, 3):
+        clean = rng.integers(30, 200, (40, 48, 3), dtype=np.uint8)
+        rainy = clean.copy()
+        rainy[:, n::6] = 240
+        write_png(root / "input_val" / f"input{n}.png", rainy)
+        write_png(root / "label_val" / f"norain{n}.png", clean)
+        write_png(root / "real_input" / f"{n}.jpg",
+                  rng.integers(0, 255, (100, 100, 3), dtype=np.uint8))
+    out = run_one(RunRequest(method="input", dataset="sirr", data_root=str(root), split="val",
+                             results=tmp_path / "r"), log=lambda m: None)
+    assert out.record.settings.metrics == ("psnr", "ssim", "rainmap")
+    rainy = read_image(root / "input_val" / "input1.png")
+    clean = read_image(root / "label_val" / "norain1.png")
+    row = next(r for r in out.rows if r["id"] == "1")
+    assert row["psnr"] == pytest.approx(_ref_psnr_y(rainy, clean), abs=1e-9)
+    real = run_one(RunRequest(method="input", dataset="sirr", data_root=str(root),
+                              results=tmp_path / "r"), log=lambda m: None)
+    assert real.record.settings.metrics == ("niqe",)
+
+
 def test_cli_run_and_table(paired_root, tmp_path):
     runner = CliRunner()
     res = tmp_path / "res"

@@ -52,6 +52,7 @@ def layout_spec(layout: DatasetLayout) -> dict[str, Any]:
         "title": layout.title,
         "citation": layout.citation,
         "paired": layout.paired,
+        "paired_splits": list(layout.paired_splits),
         "urls": list(layout.urls),
         "splits": [
             {"name": s.name, "count": s.count, **({"note": s.note} if s.note else {})}

@@ -17,7 +17,13 @@ def format_listing(verbose: bool = False) -> list[str]:
     layouts = [load(n) for n in names()]
     rows = [("NAME", "TYPE", "SPLITS (expected counts)", "VARIANTS")]
     for lay in layouts:
-        kind = "paired" if lay.paired else "no-reference"
+        paired = lay.paired_splits
+        if len(paired) == len(lay.splits):
+            kind = "paired"
+        elif paired:
+            kind = f"no-reference ({', '.join(paired)} paired)"
+        else:
+            kind = "no-reference"
         rows.append((lay.name, kind, split_text(lay), ", ".join(lay.variant_names)))
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     lines = []

@@ -202,6 +202,21 @@ class DatasetLayout:
             specs.append(SplitSpec(name, counts.pop() if len(counts) == 1 else None))
         return tuple(specs)
 
+    def split_paired(self, split: str) -> bool:
+        """Whether ``split`` has ground truth: its files include a clean role (or are
+        side-by-side pairs) in some variant. Pairing belongs to the split: SIRR-Data's
+        real test images have no reference, its ``val`` pairs do."""
+        layouts = [sl for v in self.variants if (sl := v.split(split)) is not None]
+        if not layouts:
+            return self.paired
+        return any(sl.side_by_side or any(p.role == "clean" and p.required for p in sl.patterns)
+                   for sl in layouts)
+
+    @property
+    def paired_splits(self) -> tuple[str, ...]:
+        """Names of the splits with ground truth."""
+        return tuple(s.name for s in self.splits if self.split_paired(s.name))
+
     @property
     def variant_names(self) -> tuple[str, ...]:
         """Names of the variants, in detection order."""
