@@ -50,6 +50,12 @@ _DISTINGUISH = (
 )
 
 
+def _released_name(record) -> str | None:
+    """The released weights file a run used, by name, when the method's card knows it."""
+    info = record.extra.get("method")
+    return info.get("weights_released_as") if isinstance(info, dict) else None
+
+
 def _labels(runs) -> list[str]:
     """Row labels: the method, its non-default conventions, and - when several runs would
     share a row - the settings that differ between them (never one silently replacing
@@ -73,7 +79,8 @@ def _labels(runs) -> list[str]:
             values = [getattr(st, attr) for st in settings]
             if len(set(values)) > 1:
                 for i, v in zip(members, values, strict=True):
-                    base[i][1].append(show(v))
+                    released = _released_name(runs[i][1]) if attr == "weights_sha256" else None
+                    base[i][1].append(released or show(v))
         seen = {}
         for i in members:  # still alike (e.g. other metric sets): name the run folder
             key = tuple(base[i][1])

@@ -81,6 +81,9 @@ def test_forward_backward_on_an_odd_image(name):
     assert any(g.abs().sum() > 0 for g in grads)
 
 
+RANGE_01 = {"[0, 1]": (1.0, 0.0), "[-1, 1]": (2.0, -1.0), "[0, 255]": (255.0, 0.0)}
+
+
 class Probe(nn.Module):
     """Stands in for a method's network: records what it is given, returns it unchanged
     in the structure the card says (tuple index / dict key of the image and rain map)."""
@@ -91,12 +94,18 @@ class Probe(nn.Module):
         self.seen: list[tuple[int, ...]] = []
         self.scale = nn.Parameter(torch.ones(()))
 
+    def to_output_range(self, x: torch.Tensor) -> torch.Tensor:
+        """The same image, from the card's input range to its output range."""
+        a, b = RANGE_01[self.card.input_range]
+        c, d = RANGE_01[self.card.out_range]
+        return (x - b) / a * c + d
+
     def forward(self, x: torch.Tensor):
         self.seen.append(tuple(x.shape))
-        picks = {k: x * self.scale for k in (self.card.output, self.card.rain_map_output)
-                 if k is not None}
+        y = self.to_output_range(x) * self.scale
+        picks = {k: y for k in (self.card.output, self.card.rain_map_output) if k is not None}
         if not picks:
-            return x * self.scale
+            return y
         if isinstance(next(iter(picks)), str):
             return {**picks, "unused": torch.zeros_like(x)}
         size = max(picks) + 1

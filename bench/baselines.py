@@ -1,0 +1,234 @@
+"""Every compared method with released weights on the real test data (issue 8, Tables 1-3).
+
+    python bench/baselines.py run [--lanes 2] [--only METHOD ...]   # benchmark run, resumable
+    python bench/baselines.py time [--n 5]                          # benchmark time, 512x512
+    python bench/baselines.py report                                # bench/results/baselines.md
+
+``run`` scores every released weights file in ``../shared/data`` on Rain100L and Rain100H
+(test, 100 pairs each: Y-PSNR/SSIM and rain-map PSNR/SSIM, y-matlab protocol, each
+method's official output convention) and every method on the 147 SIRR-Data real images
+(NIQE), through ``benchmark run`` into ``results/baselines`` (``--lanes`` runs at once;
+an interrupted run resumes). ``time`` runs ``benchmark time`` for every registered network.
+``report`` writes the measured-vs-published comparison with the paper's Table 1 and the
+``benchmark table`` layouts to ``bench/results/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+BIN = Path(sys.executable).parent
+RESULTS = ROOT / "results" / "baselines"
+OUT = ROOT / "bench" / "results"
+OFFICIAL = SHARED / "baselines_official"
+PRENET = SHARED / "prenet_official"
+
+# (method, weights relative to ../shared/data or None)
+MODELS: tuple[tuple[str, str | None], ...] = (
+    ("input", None),
+    ("derainnet", "baselines_official/derainnet/model"),
+    ("ddn", "baselines_official/ddn/model"),
+    ("jorder-e", "baselines_official/jorder_e/model_practical.pt"),
+    ("umrl", "baselines_official/umrl/Net_DIDMDN.pth"),
+    ("umrl", "baselines_official/umrl/Net_JORDER.pth"),
+    ("umrl", "baselines_official/umrl/Net_Rain800.pth"),
+    ("prenet", "prenet_official/PReNet6_Rain100L.pth"),
+    ("prenet", "prenet_official/PReNet6_Rain100H.pth"),
+    ("prenet-real", "prenet_official/PReNet_real1.pth"),
+    ("sirr", "baselines_official/sirr/model"),
+    ("rain-over-me", "baselines_official/rain_over_me/latest_net_G_Rain200L.pth"),
+    ("rain-over-me", "baselines_official/rain_over_me/latest_net_G_Rain1400.pth"),
+    ("rain-over-me", "baselines_official/rain_over_me/latest_net_G_DID_data.pth"),
+)
+
+DATASETS: tuple[tuple[str, str, str], ...] = (
+    ("rain100l", "rain100l_test", "psnr,ssim,rainmap"),
+    ("rain100h", "rain100h_test", "psnr,ssim,rainmap"),
+    ("sirr", "sirr_real", "niqe"),
+)
+
+# UDRDR Table 1 (y-matlab protocol): dataset -> method -> (PSNR, SSIM, rain-map PSNR, SSIM)
+PAPER_TABLE1: dict[str, dict[str, tuple[float, float, float, float]]] = {
+    "rain100h": {"GMM": (15.23, 0.4511, 15.26, 0.3932), "Clear": (13.85, 0.4430, 14.24, 0.2344),
+                 "DDN": (17.90, 0.5621, 17.91, 0.5287), "JORDER": (26.69, 0.8347, 26.54, 0.9083),
+                 "DID-MDN": (17.36, 0.6103, 17.51, 0.6220),
+                 "UMRL": (18.21, 0.5354, 18.21, 0.5377),
+                 "PReNet": (29.46, 0.8979, 29.45, 0.9358),
+                 "RCDNet": (31.28, 0.9081, 31.27, 0.9483), "Ours": (32.62, 0.9230, 32.62, 0.9590)},
+    "rain100l": {"GMM": (29.06, 0.8720, 29.11, 0.7971), "Clear": (27.39, 0.8748, 28.83, 0.8016),
+                 "DDN": (29.73, 0.9171, 29.75, 0.8380), "JORDER": (36.72, 0.9739, 36.61, 0.9467),
+                 "DID-MDN": (25.76, 0.8597, 25.93, 0.7152),
+                 "UMRL": (27.44, 0.8717, 27.52, 0.7601),
+                 "PReNet": (37.42, 0.9784, 37.41, 0.9536),
+                 "RCDNet": (39.97, 0.9856, 39.95, 0.9716), "Ours": (40.54, 0.9872, 40.53, 0.9741)},
+}
+PAPER_NAME = {"derainnet": "Clear", "ddn": "DDN", "jorder-e": "JORDER", "umrl": "UMRL",
+              "prenet": "PReNet", "udrdr": "Ours"}
+
+
+@dataclass(frozen=True)
+class Job:
+    method: str
+    weights: str | None
+    dataset: str
+    root: str
+    metrics: str
+
+    def wanted(self) -> bool:
+        """PReNet's Rain100H/L files are each scored on their own set (and on SIRR)."""
+        if self.method == "prenet" and self.weights and self.dataset.startswith("rain100"):
+            return self.dataset[-1].upper() == Path(self.weights).stem[-1]
+        return True
+
+    def command(self) -> list[str]:
+        cmd = [str(BIN / "benchmark"), "run", "--method", self.method, "--dataset", self.dataset,
+               "--data-root", str(SHARED / self.root), "--metrics", self.metrics,
+               "--results", str(RESULTS)]
+        if self.weights:
+            cmd += ["--weights", str(SHARED / self.weights)]
+        return cmd
+
+    @property
+    def name(self) -> str:
+        w = Path(self.weights).name if self.weights else "-"
+        return f"{self.method}-{w}-{self.dataset}"
+
+
+def jobs(only: list[str] | None) -> list[Job]:
+    out = []
+    for dataset, root, metrics in DATASETS:
+        for method, weights in MODELS:
+            job = Job(method, weights, dataset, root, metrics)
+            if job.wanted() and (not only or method in only):
+                out.append(job)
+    return out
+
+
+def run_jobs(todo: list[Job], lanes: int) -> None:
+    """Run the jobs ``lanes`` at a time (each resumes; a finished one does no work)."""
+    logs = RESULTS / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    active: list[tuple[Job, subprocess.Popen]] = []
+    failed = []
+    while todo or active:
+        while todo and len(active) < lanes:
+            job = todo.pop(0)
+            log = open(logs / f"{job.name}.log", "a")  # noqa: SIM115 - closed with the process
+            print(f"start {job.name}", flush=True)
+            env = {**os.environ, "OMP_NUM_THREADS": "1"}
+            active.append((job, subprocess.Popen(job.command(), cwd=ROOT, stdout=log,
+                                                 stderr=subprocess.STDOUT, env=env)))
+        time.sleep(5)
+        for item in list(active):
+            job, proc = item
+            if proc.poll() is not None:
+                active.remove(item)
+                print(f"{'done' if proc.returncode == 0 else 'FAILED'} {job.name}", flush=True)
+                if proc.returncode:
+                    failed.append(job.name)
+    if failed:
+        raise SystemExit(f"failed: {', '.join(failed)} (logs in {logs})")
+
+
+def time_all(n: int) -> None:
+    """``benchmark time`` at 512x512 for every registered network, 1 thread, on the CPU."""
+    from models.registry import get_card, list_methods
+
+    for method in list_methods():
+        if get_card(method).network is None:
+            continue
+        cmd = [str(BIN / "benchmark"), "time", "--method", method, "--size", "512",
+               "--n", str(n), "--results", str(RESULTS)]
+        print(shlex.join(cmd), flush=True)
+        subprocess.run(cmd, cwd=ROOT, check=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+
+
+def _fmt(v, digits):
+    return "n/a" if v is None or v != v else f"{v:.{digits}f}"
+
+
+def report() -> None:
+    """The measured-vs-published table and the benchmark table layouts."""
+    from benchmark.tables import long_table, render
+
+    df = long_table(RESULTS)
+    lines = [
+        "# Compared methods on the real Rain100L/Rain100H test sets and SIRR-Data",
+        "",
+        f"Command: `python bench/baselines.py run && python bench/baselines.py report` "
+        f"({date.today().isoformat()}, {platform.machine()}, commit {_commit()}).",
+        "Protocol y-matlab (the paper's: rounded studio-range Y, PSNR peak 255, Wang SSIM); "
+        "each method's official output convention; CPU, fp32.",
+        "",
+        "## Table 1: measured vs published (UDRDR paper)",
+        "",
+        "| method | weights | set | PSNR | SSIM | rain-map PSNR | rain-map SSIM | paper "
+        "| diff PSNR |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for dataset in ("rain100h", "rain100l"):
+        part = df[df["dataset"] == dataset]
+        for label in dict.fromkeys(part["method"]):
+            rows = part[part["method"] == label].set_index("metric")["mean"].to_dict()
+            base = part[part["method"] == label]["base_method"].iloc[0]
+            paper = PAPER_TABLE1[dataset].get(PAPER_NAME.get(base, ""))
+            ref = (f"{paper[0]:.2f} / {paper[1]:.4f} ({PAPER_NAME[base]})" if paper else "-")
+            diff = f"{rows.get('psnr') - paper[0]:+.2f}" if paper and rows.get("psnr") else "-"
+            lines.append(f"| {base} | {label} | {dataset} | {_fmt(rows.get('psnr'), 2)} | "
+                         f"{_fmt(rows.get('ssim'), 4)} | {_fmt(rows.get('rainmap_psnr'), 2)} | "
+                         f"{_fmt(rows.get('rainmap_ssim'), 4)} | {ref} | {diff} |")
+    lines += ["", "## benchmark table --layout table1", "",
+              render(RESULTS, "table1", "markdown"), "",
+              "## benchmark table --layout table2 (NIQE, SIRR-Data real, 147 images)", "",
+              render(RESULTS, "table2", "markdown")]
+    timing = RESULTS / "_timing"
+    if timing.is_dir():
+        lines += ["", "## benchmark table --layout table3 (CPU, 512x512)", "",
+                  render(RESULTS, "table3", "markdown")]
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "baselines.md").write_text("\n".join(lines) + "\n")
+    (OUT / "baselines_table1.tex").write_text(render(RESULTS, "table1", "latex"))
+    print(f"wrote {OUT / 'baselines.md'}")
+
+
+def _commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
+                             capture_output=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, text=True,
+                               capture_output=True, check=True).stdout.strip()
+        return out + ("-dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("phase", choices=["run", "time", "report"])
+    ap.add_argument("--lanes", type=int, default=2)
+    ap.add_argument("--only", nargs="*", help="methods (default: all)")
+    ap.add_argument("--n", type=int, default=5, help="timed runs per method (time)")
+    args = ap.parse_args(argv)
+    if not SHARED.is_dir():
+        raise SystemExit(f"{SHARED}: the real test data is needed (see ../shared/data/README.md)")
+    if args.phase == "run":
+        run_jobs(jobs(args.only), args.lanes)
+    elif args.phase == "time":
+        time_all(args.n)
+    else:
+        report()
+
+
+if __name__ == "__main__":
+    main()
