@@ -118,6 +118,63 @@ def train(runs: list[Run], lanes: int) -> None:
         raise SystemExit(f"failed runs: {', '.join(failed)} (see runs/study/<name>.log)")
 
 
+# -- scoring ----------------------------------------------------------------------------
+EVAL_SETS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    # (dataset, root, split, metrics)
+    ("rain100l", str(SHARED / "rain100l_test"), "test", ("psnr", "ssim", "rainmap")),
+    ("rain100h", str(SHARED / "rain100h_test"), "test", ("psnr", "ssim", "rainmap")),
+    ("raindirection", str(ROOT / "data" / "cpu" / "test"), "test", ("psnr", "ssim", "rainmap")),
+    ("sirr", str(SHARED / "sirr_real"), "test", ("niqe",)),
+)
+SET_LABEL = {"rain100l": "Rain100L", "rain100h": "Rain100H",
+             "raindirection": "synthetic held-out", "sirr": "SIRR real"}
+
+
+def models_of(run: Run) -> list[tuple[str, str, Path]]:
+    """(label, method, weights) scored for a finished run: the selected F3 and teacher."""
+    found = [("teacher", "udrdr-teacher", run.out / "checkpoints" / "best.pt")]
+    if run.student:
+        found.insert(0, ("f3", "udrdr", run.out / "udrdr_f3_best.pt"))
+    return found
+
+
+REFERENCE: tuple[tuple[str, str, str | None], ...] = (
+    ("input", "input", None),
+    ("prenet", "prenet", "PReNet6_Rain100L.pth"),
+)
+
+
+def score_one(method: str, weights: str | None, results: Path) -> None:
+    """``benchmark run`` of one model on every evaluation set (resumes; no work if done)."""
+    from benchmark.runner import RunRequest, run_one
+
+    for dataset, root, split, metrics in EVAL_SETS:
+        req = RunRequest(method=method, dataset=dataset, data_root=root, split=split,
+                         weights=weights, metrics=metrics, results=results,
+                         argv=[sys.argv[0], "score"])
+        out = run_one(req, log=lambda m: None)
+        print(f"  {method} {dataset}: {out.record.scored}/{out.record.expected} "
+              f"({out.newly_scored} new)", flush=True)
+
+
+def score(runs: list[Run]) -> None:
+    """Score every finished run's models, and the reference rows (input, PReNet)."""
+    import torch
+
+    torch.set_num_threads(1)
+    for label, method, weights in REFERENCE:
+        path = str(SHARED / "prenet_official" / weights) if weights else None
+        print(f"reference {label}", flush=True)
+        score_one(method, path, RESULTS / "_reference")
+    for run in runs:
+        if not finished(run):
+            print(f"skip {run.name}: training not finished", flush=True)
+            continue
+        for label, method, weights in models_of(run):
+            print(f"{run.name} {label}", flush=True)
+            score_one(method, str(weights), RESULTS / run.name / label)
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("phase", choices=["train", "score", "report", "all"])
@@ -131,6 +188,12 @@ def main(argv: list[str] | None = None) -> None:
     runs = [r for r in RUNS if not args.only or r.name in args.only]
     if args.phase in ("train", "all"):
         train(runs, args.lanes)
+    if args.phase in ("score", "all"):
+        score(runs)
+    if args.phase in ("report", "all"):
+        from udrdr_study_report import report
+
+        report(RUNS, RESULTS, RUNS_DIR, OUT)
 
 
 if __name__ == "__main__":

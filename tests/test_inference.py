@@ -380,3 +380,67 @@ def test_cli_error_paths(setup, monkeypatch):
     monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "DEFAULT")
     assert "bf16" in _error_of(["derain", str(single), *base, "--precision", "bf16"])
     assert not out.exists()
+
+
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "baselines" / "rainy_64x96.png"
+
+
+@pytest.mark.shared
+def test_cli_derains_with_any_registered_method(shared_data, tmp_path):
+    """`udrdr derain --method M` runs a baseline from its official file and saves with its
+    official convention (DDN truncates) unless --quantize says otherwise; batches of
+    equal-size images give the same PNGs as one at a time."""
+    from models.registry import create_model
+
+    weights = shared_data / "baselines_official" / "ddn" / "model"
+    folder = tmp_path / "in"
+    for name in ("a", "b", "c"):
+        write_png(folder / f"{name}.png", read_image(FIXTURE))
+    res = CliRunner().invoke(udrdr, ["derain", str(folder), "--method", "ddn", "--weights",
+                                     str(weights), "--out", str(tmp_path / "o"),
+                                     "--batch-size", "2"])
+    assert res.exit_code == 0, res.output
+    model = create_model("ddn", weights=weights)
+    expected = quantize(model.derain(read_image(FIXTURE)), "truncate")
+    for name in ("a", "b", "c"):
+        assert np.array_equal(read_image(tmp_path / "o" / f"{name}.png"), expected)
+    rec = json.loads((tmp_path / "o" / "udrdr-derain.json").read_text())
+    assert rec["config"]["method"] == "ddn" and rec["config"]["quantize"] == "truncate"
+    assert rec["config"]["model"]["weights_released_as"] == "model"
+    res = CliRunner().invoke(udrdr, ["derain", str(folder / "a.png"), "--method", "ddn",
+                                     "--weights", str(weights), "--out", str(tmp_path / "r"),
+                                     "--quantize", "round"])
+    assert res.exit_code == 0, res.output
+    assert np.array_equal(read_image(tmp_path / "r" / "a.png"),
+                          quantize(model.derain(read_image(FIXTURE)), "round"))
+
+
+def test_cli_method_errors_are_one_line(tmp_path):
+    src = tmp_path / "a.png"
+    write_png(src, rainy(40, 40))
+    out = str(tmp_path / "o")
+    assert "unknown method 'ddm'" in _error_of(["derain", str(src), "--method", "ddm",
+                                                 "--out", out])
+    assert "needs weights" in _error_of(["derain", str(src), "--method", "prenet",
+                                         "--out", out])
+    assert "cannot run in tiles" in _error_of(["derain", str(src), "--method", "umrl",
+                                               "--weights", str(src), "--tile", "64",
+                                               "--out", out])
+
+
+def test_udrdr_methods_lists_every_method():
+    from models.registry import list_methods
+
+    res = CliRunner().invoke(udrdr, ["methods"])
+    assert res.exit_code == 0
+    for name in list_methods():
+        assert name in res.output
+    res = CliRunner().invoke(udrdr, ["methods", "umrl", "-v"])
+    assert "Net_JORDER.pth" in res.output and "minmax" in res.output
+
+
+def test_benchmark_time_runs_the_card_pipeline():
+    from benchmark.timing import time_method
+
+    row = time_method("ddn", size=48, n=1, warmup=1)
+    assert row["parameters"] == 57_369 and row["seconds_per_image"] > 0

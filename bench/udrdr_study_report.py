@@ -1,0 +1,219 @@
+"""Report of ``bench/udrdr_study.py``: every score as CSV, the study tables, SVG plots.
+
+Reads the scored runs under ``results/study/<run>/<f3|teacher>/`` and the training and
+validation logs under ``runs/study/<run>/``; writes ``bench/results/udrdr_study.csv``,
+``udrdr_study.md`` (tables with the seed spread), the ``benchmark table`` layouts of the
+full model and ``udrdr_study_*.svg``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import platform
+import statistics
+import subprocess
+from datetime import date
+from pathlib import Path
+
+from svgplot import line_chart
+
+METRICS = ("psnr", "ssim", "rainmap_psnr", "rainmap_ssim", "niqe")
+SETS = ("rain100l", "rain100h", "raindirection", "sirr")
+SET_LABEL = {"rain100l": "Rain100L", "rain100h": "Rain100H",
+             "raindirection": "synthetic held-out", "sirr": "SIRR real (NIQE)"}
+
+
+def collect(results: Path) -> dict[tuple[str, str, str], dict[str, float]]:
+    """(run, model, dataset) -> metric -> mean, for every scored run folder."""
+    from benchmark.store import iter_runs, mean_score
+
+    table: dict[tuple[str, str, str], dict[str, float]] = {}
+    if not results.is_dir():
+        return table
+    for run_dir in sorted(p for p in results.iterdir() if p.is_dir()):
+        models = [run_dir] if run_dir.name == "_reference" else \
+            sorted(p for p in run_dir.iterdir() if p.is_dir())
+        for model_dir in models:
+            for _, record, rows in iter_runs(model_dir):
+                s = record.settings
+                model = s.method if run_dir.name == "_reference" else model_dir.name
+                means = {}
+                for m in METRICS:
+                    values = [r[m] for r in rows if r.get(m) is not None]
+                    if values:
+                        means[m] = mean_score(values)
+                means["n"] = len(rows)
+                table[(run_dir.name, model, s.dataset)] = means
+    return table
+
+
+def best_val(run_dir: Path) -> dict[str, float]:
+    """Best validation step and PSNR of a run (from val_log.csv)."""
+    from models.train.log import read_log
+
+    path = run_dir / "val_log.csv"
+    if not path.is_file():
+        return {}
+    rows = read_log(path)
+    if not rows:
+        return {}
+    last = rows[-1]
+    return {"best_step": int(last["best_step"]), "best_psnr": float(last["best_psnr"]),
+            "last_psnr": float(last["selected_psnr"]), "steps": int(last["step"])}
+
+
+def write_csv(table, runs, path: Path) -> None:
+    what = {r.name: r.what for r in runs}
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["run", "what", "model", "dataset", *METRICS, "images"])
+    for (run, model, dataset), means in sorted(table.items()):
+        w.writerow([run, what.get(run, "reference"), model, dataset,
+                    *[("" if means.get(m) is None else f"{means[m]:.6f}") for m in METRICS],
+                    means.get("n", "")])
+    path.write_text(buf.getvalue())
+
+
+def _cell(values: list[float], digits: int) -> str:
+    """``mean`` or ``mean +- half-range`` over seeds; ``-`` when missing."""
+    values = [v for v in values if v is not None]
+    if not values:
+        return "-"
+    mean = statistics.fmean(values)
+    if len(values) == 1:
+        return f"{mean:.{digits}f}"
+    half = (max(values) - min(values)) / 2
+    return f"{mean:.{digits}f} +- {half:.{digits}f}"
+
+
+def _row(table, label: str, keys: list[tuple[str, str]]) -> str:
+    cells = [label]
+    for dataset in SETS:
+        if dataset == "sirr":
+            cells.append(_cell([table.get((r, m, dataset), {}).get("niqe") for r, m in keys], 3))
+            continue
+        for metric, digits in (("psnr", 2), ("ssim", 4)):
+            cells.append(_cell([table.get((r, m, dataset), {}).get(metric) for r, m in keys],
+                               digits))
+    return "| " + " | ".join(cells) + " |"
+
+
+HEADER = ("| model | Rain100L PSNR | SSIM | Rain100H PSNR | SSIM | synthetic PSNR | SSIM "
+          "| SIRR NIQE |\n|---|---|---|---|---|---|---|---|")
+
+
+def _commit(root: Path) -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, text=True,
+                             capture_output=True, check=True).stdout.strip()
+        return out
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def report(runs, results: Path, runs_dir: Path, out: Path) -> None:
+    """Write the CSV, the markdown tables, the table layouts and the plots."""
+    from benchmark.tables import render
+
+    table = collect(results)
+    out.mkdir(parents=True, exist_ok=True)
+    write_csv(table, runs, out / "udrdr_study.csv")
+    names = {r.name for r in runs}
+
+    def have(name: str) -> bool:
+        return name in names and any(k[0] == name for k in table)
+
+    lines = [
+        "# UDRDR at CPU scale: full model and ablations (issue 9)",
+        "",
+        f"`python bench/udrdr_study.py all` ({date.today().isoformat()}, {platform.machine()}, "
+        f"commit {_commit(out.parents[1])}): configs/cpu.toml, 1,440 steps per run, "
+        "validation-selected checkpoints; y-matlab protocol. `a +- b`: mean over seeds 0 and "
+        "1 +- half their range.",
+        "",
+        "## Main table",
+        "",
+        HEADER,
+        _row(table, "rainy input", [("_reference", "input")]),
+        _row(table, "PReNet (official Rain100L weights)", [("_reference", "prenet")]),
+    ]
+    seeds = [n for n in ("full-s0", "full-s1") if have(n)]
+    zero = [n for n in ("lambda0-s0", "lambda0-s1") if have(n)]
+    lines.append(_row(table, f"UDRDR F3, full ({len(seeds)} seeds)", [(n, "f3") for n in seeds]))
+    lines.append(_row(table, f"UDRDR F3, lambda = 0 ({len(zero)} seeds)",
+                      [(n, "f3") for n in zero]))
+    lines.append(_row(table, "teacher of the full model (F2(x - F1(x)))",
+                      [(n, "teacher") for n in seeds]))
+    if have("nodistill"):
+        lines.append(_row(table, "no distillation (teacher, own run)", [("nodistill", "teacher")]))
+    lines += ["", "## Every run (F3, or the teacher where there is no F3)", "", HEADER]
+    for run in runs:
+        if have(run.name):
+            model = "f3" if run.student else "teacher"
+            lines.append(_row(table, f"{run.name}: {run.what}", [(run.name, model)]))
+    lines += ["", "## Validation (20 held-out RainTrainL pairs, central 128x128, Y-PSNR)", "",
+              "| run | best step | best PSNR | last PSNR |", "|---|---|---|---|"]
+    for run in runs:
+        v = best_val(runs_dir / run.name)
+        if v:
+            lines.append(f"| {run.name} | {v['best_step']} | {v['best_psnr']:.2f} | "
+                         f"{v['last_psnr']:.2f} |")
+    full = results / "full-s0" / "f3"
+    if full.is_dir():
+        lines += ["", "## benchmark table --layout table1 (full-s0 F3)", "",
+                  render(full, "table1", "markdown")]
+    (out / "udrdr_study.md").write_text("\n".join(lines) + "\n")
+    _plots(table, runs, runs_dir, out)
+    print(f"wrote {out / 'udrdr_study.md'}, {out / 'udrdr_study.csv'} and plots")
+
+
+def _sweep(table, points: list[tuple[float, str]], dataset: str) -> tuple[list, list]:
+    xs, ys = [], []
+    for x, run in points:
+        key = (run, "f3", dataset)
+        if key in table and table[key].get("psnr") is not None:
+            xs.append(x)
+            ys.append(table[key]["psnr"])
+    return xs, ys
+
+
+def _plots(table, runs, runs_dir: Path, out: Path) -> None:
+    from models.train.log import read_log
+
+    lam = [(0.0, "lambda0-s0"), (0.3, "lambda0.3"), (1.2, "full-s0"), (4.8, "lambda4.8")]
+    series = {SET_LABEL[d]: _sweep(table, lam, d) for d in ("rain100l", "raindirection")}
+    if any(xs for xs, _ in series.values()):
+        line_chart({k: v for k, v in series.items() if v[0]}, out / "udrdr_study_lambda.svg",
+                   title="Rain direction regularizer weight (seed 0)", xlabel="lambda",
+                   ylabel="F3 Y-PSNR (dB)")
+    ker = [(3.0, "l3"), (5.0, "full-s0"), (7.0, "l7")]
+    series = {SET_LABEL[d]: _sweep(table, ker, d) for d in ("rain100l", "raindirection")}
+    for d in ("rain100l", "raindirection"):
+        xs, ys = _sweep(table, [(3.0, "l3-gradient")], d)
+        if xs:
+            series[f"{SET_LABEL[d]}, l=3 gradient"] = (xs, ys)
+    if any(xs for xs, _ in series.values()):
+        line_chart({k: v for k, v in series.items() if v[0]}, out / "udrdr_study_kernel.svg",
+                   title="Directional kernel size (seed 0)", xlabel="l",
+                   ylabel="F3 Y-PSNR (dB)")
+    curves, losses = {}, {}
+    for run in runs:
+        path = runs_dir / run.name / "val_log.csv"
+        if path.is_file():
+            rows = read_log(path)
+            curves[run.name] = ([int(r["step"]) for r in rows],
+                                [float(r["selected_psnr"]) for r in rows])
+        log = runs_dir / run.name / "train_log.csv"
+        if log.is_file() and run.name in ("full-s0", "lambda0-s0", "nodistill"):
+            rows = read_log(log)
+            step = max(1, len(rows) // 150)
+            losses[f"{run.name} teacher"] = ([int(r["step"]) for r in rows[::step]],
+                                             [float(r["teacher"]) for r in rows[::step]])
+    if curves:
+        line_chart(curves, out / "udrdr_study_validation.svg",
+                   title="Validation Y-PSNR during training", xlabel="step",
+                   ylabel="PSNR (dB)")
+    if losses:
+        line_chart(losses, out / "udrdr_study_loss.svg", title="Teacher loss (weighted sum)",
+                   xlabel="step", ylabel="loss")
