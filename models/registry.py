@@ -20,20 +20,21 @@ from raindata.errors import DataError
 
 BUILTIN_METHODS: tuple[tuple[str, str], ...] = (
     ("input", "models.methods.input:InputMethod"),
+    ("derainnet", "models.methods.derainnet:DerainNetMethod"),
+    ("ddn", "models.methods.ddn:DDNMethod"),
+    ("jorder-e", "models.methods.jorder_e:JORDEREMethod"),
+    ("did-mdn", "models.methods.did_mdn:DIDMDNMethod"),
+    ("umrl", "models.methods.umrl:UMRLMethod"),
     ("prenet", "models.methods.prenet:PReNetMethod"),
     ("prenet-real", "models.methods.prenet_real:PReNetRealMethod"),
-    ("ddn", "models.methods.ddn:DDNMethod"),
     ("sirr", "models.methods.sirr:SIRRMethod"),
-    ("derainnet", "models.methods.derainnet:DerainNetMethod"),
-    ("umrl", "models.methods.umrl:UMRLMethod"),
     ("rain-over-me", "models.methods.rain_over_me:RainOverMeMethod"),
-    ("jorder-e", "models.methods.jorder_e:JORDEREMethod"),
-    ("rcdnet", "models.methods.rcdnet:RCDNetMethod"),
     ("syn2real", "models.methods.syn2real:Syn2RealMethod"),
-    ("did-mdn", "models.methods.did_mdn:DIDMDNMethod"),
+    ("rcdnet", "models.methods.rcdnet:RCDNetMethod"),
     ("udrdr", "models.methods.udrdr:UDRDRMethod"),
     ("udrdr-teacher", "models.methods.udrdr_teacher:UDRDRTeacherMethod"),
 )
+"""Every built-in method, one line each, in the order of the paper's comparisons."""
 
 
 def load_target(target: str) -> Any:
