@@ -35,7 +35,7 @@ def test_unknown_name_suggests_close_matches():
         create_model("prenett")
     msg = str(err.value)
     assert "'prenett'" in msg and "did you mean 'prenet'" in msg and "\n" not in msg
-    with pytest.raises(DataError, match=r"unknown method 'zzz' \(known: input, prenet"):
+    with pytest.raises(DataError, match=r"unknown method 'zzz' \(known: input, derainnet, ddn"):
         get_card("zzz")
 
 

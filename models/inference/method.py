@@ -167,12 +167,12 @@ class NetworkMethod:
 
     def load_network(self, path: Path):
         """(network with the weights loaded, sha256 of the file, the file read)."""
-        from models.io import read_weights
+        from models.io import read_weights, weights_digest
         from models.io.torch_state import fit_report
 
         card = self.card
+        refuse_foreign(card, weights_digest(path), path)
         state, digest, read = read_weights(path, card.weights_format)
-        refuse_foreign(card, digest, path)
         state = self.convert_state(state)
         net = self.build_network()
         problems = fit_report(net, state)
@@ -245,8 +245,10 @@ class NetworkMethod:
         }
 
 
-def refuse_foreign(card: MethodCard, digest: str, path: Path) -> None:
+def refuse_foreign(card: MethodCard, digest: str | None, path: Path) -> None:
     """DataError when ``digest`` is a released file of another method than ``card``'s."""
+    if digest is None:
+        return
     known = known_weights(digest)
     if known is not None and known.method != card.name:
         raise DataError(f"{path}: this is {known.name}, released for method "

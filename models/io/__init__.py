@@ -19,6 +19,24 @@ from typing import Any
 from raindata.errors import DataError
 
 
+def weights_digest(path: str | os.PathLike) -> str | None:
+    """The sha256 that identifies the weights at ``path`` whatever their format (a file's
+    own; a TensorFlow 1 checkpoint's data shard, given its prefix, ``.index``, shard or
+    folder), or None when nothing is there. Used to recognise a released file before
+    trying to read it in some format."""
+    p = Path(path)
+    if p.is_file() and not p.name.endswith(".index"):
+        from raindata.atomic import sha256_file
+
+        return sha256_file(p)
+    from models.io.tf1 import checkpoint_digest, resolve_checkpoint
+
+    try:
+        return checkpoint_digest(resolve_checkpoint(p))
+    except DataError:
+        return None
+
+
 def read_weights(path: str | os.PathLike, fmt: str) -> tuple[dict[str, Any], str, Path]:
     """(tensors by name, sha256 that identifies the file, the file read) for ``fmt``.
 

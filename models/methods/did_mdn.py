@@ -173,11 +173,11 @@ class DIDMDNMethod(NetworkMethod):
 
     def _load_part(self, module, path: Path, part: str) -> tuple[str, Path]:
         """Load one released file strictly into ``module``; (sha256, file read)."""
-        from models.io import read_weights
+        from models.io import read_weights, weights_digest
         from models.io.torch_state import fit_report
 
+        refuse_foreign(self.card, weights_digest(path), path)
         state, digest, read = read_weights(path, self.card.weights_format)
-        refuse_foreign(self.card, digest, path)
         state = self.convert_state(state)
         problems = fit_report(module, state)
         if problems:

@@ -92,12 +92,12 @@ class RainOverMeMethod(NetworkMethod):
     def load_network(self, path: Path):
         """The generator variant the file was saved with (out2 depth), loaded strictly."""
         from models.archs.rain_over_me import RainOverMeTest, detail_convs_of
-        from models.io import read_weights
+        from models.io import read_weights, weights_digest
         from models.io.torch_state import fit_report
         from raindata.errors import DataError
 
+        refuse_foreign(self.card, weights_digest(path), path)
         state, digest, read = read_weights(path, self.card.weights_format)
-        refuse_foreign(self.card, digest, path)
         kwargs = {**dict(self.card.network_kwargs), "detail_convs": detail_convs_of(state)}
         net = RainOverMeTest(**kwargs)
         problems = fit_report(net, state)

@@ -74,15 +74,14 @@ class UDRDRMethod(NetworkMethod):
 
     def load_network(self, path: Path):
         """F3 from an F3 file or a training checkpoint (the bundled file is hash-checked)."""
+        from models.io import weights_digest
         from models.io.f3 import load_f3
-        from raindata.atomic import sha256_file
         from raindata.errors import DataError
 
         bundled = path == demo_weights_path()
         if bundled and not path.exists():
             raise DataError(f"{path}: bundled demo weights missing; pass --weights PATH")
-        if path.is_file():
-            refuse_foreign(self.card, sha256_file(path), path)
+        refuse_foreign(self.card, weights_digest(path), path)
         expected = self.card.weights[0].sha256 if bundled else None
         net, self.f3_info = load_f3(path, expected_sha256=expected)
         return net, self.f3_info.sha256, path

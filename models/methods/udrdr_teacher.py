@@ -54,15 +54,16 @@ class UDRDRTeacherMethod(NetworkMethod):
     def load_network(self, path: Path):
         """F1 and F2 of a training checkpoint, loaded strictly."""
         from models.archs.udrdr import UDRDRConfig, UDRDRTeacher
+        from models.io import weights_digest
         from models.io.torch_state import fit_report, strip_module_prefix
         from models.train.checkpoint import load_checkpoint
         from raindata.atomic import sha256_file
         from raindata.errors import DataError
 
+        refuse_foreign(self.card, weights_digest(path), path)
         if not path.is_file():
             raise DataError(f"weights file not found: {path}")
         digest = sha256_file(path)
-        refuse_foreign(self.card, digest, path)
         state = load_checkpoint(path)
         try:
             cfg = UDRDRConfig.from_dict(state["config"]["model"])
