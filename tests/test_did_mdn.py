@@ -13,13 +13,8 @@ import numpy as np
 import pytest
 import torch
 
-from models.archs.did_mdn import (
-    DIDMDN,
-    DenseRain,
-    DensityClassifier,
-    ImageStatsBatchNorm2d,
-    ResidueNet,
-)
+from models.archs.dense import ImageStatsBatchNorm2d
+from models.archs.did_mdn import DIDMDN, DenseRain, DensityClassifier, ResidueNet
 from models.methods.did_mdn import (
     CARD,
     CLASSIFIER_FILE,

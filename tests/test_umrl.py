@@ -25,7 +25,8 @@ import numpy as np
 import pytest
 import torch
 
-from models.archs.umrl import UMRL, ImageStatsBatchNorm2d, UMRLCycleSpin
+from models.archs.dense import ImageStatsBatchNorm2d
+from models.archs.umrl import UMRL, UMRLCycleSpin
 from models.inference.pipeline import minmax
 from models.methods.umrl import CARD
 from models.registry import create_model, get_card
@@ -127,7 +128,7 @@ def test_small_and_odd_images_are_padded_and_cropped_back():
     per-image batch norm; the size rule pads to 32 and the engine crops back."""
     from models.methods.umrl import UMRLMethod
 
-    with pytest.raises(ValueError, match="more than 1 spatial element"):
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
         _net()(_image(6, (1, 3, 16, 16)))
     method = UMRLMethod.from_network(_net())
     rainy = np.random.default_rng(7).integers(0, 256, (10, 21, 3), dtype=np.uint8)

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.archs.did_mdn import Transition
+from models.archs.dense import Transition
 
 LEAK = 0.2
 BASE_WIDTH = 12

@@ -21,63 +21,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from models.archs.dense import DenseLayer, Transition
+
 LEAK = 0.2
 """Negative slope of the LeakyReLUs of the official network."""
 
 CYCLE_SPIN_STEP = 50
 """Shift step (pixels, both axes) of the official ``umrl_cycspn_test.py``."""
-
-
-class ImageStatsBatchNorm2d(nn.BatchNorm2d):
-    """``BatchNorm2d`` in training-mode arithmetic, with the statistics of each image alone.
-
-    ``(x - mean) / sqrt(var + eps) * weight + bias`` per image and channel (biased
-    variance over the pixels), which is what the official test computes for its batches
-    of one image. The running buffers are neither used nor changed.
-    """
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.instance_norm(x, None, None, self.weight, self.bias, True, 0.0, self.eps)
-
-
-class DenseLayer(nn.Module):
-    """BN-ReLU-conv1x1 (4x growth) then BN-ReLU-conv(k x k) giving ``growth`` channels,
-    concatenated to the input (official ``BottleneckBlock`` / ``BottleneckBlock1``)."""
-
-    def __init__(self, channels: int, growth: int, kernel: int) -> None:
-        super().__init__()
-        inter = 4 * growth
-        self.bn1 = ImageStatsBatchNorm2d(channels)
-        self.conv1 = nn.Conv2d(channels, inter, 1, bias=False)
-        self.bn2 = ImageStatsBatchNorm2d(inter)
-        self.conv2 = nn.Conv2d(inter, growth, kernel, padding=kernel // 2, bias=False)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.conv1(F.relu(self.bn1(x)))
-        out = self.conv2(F.relu(self.bn2(out)))
-        return torch.cat([x, out], 1)
-
-
-class Transition(nn.Module):
-    """BN-ReLU-transposed conv 1x1, then ``down`` (2x2 average pooling), ``up`` (nearest
-    2x) or ``same`` (official ``TransitionBlock1`` / ``TransitionBlock`` /
-    ``TransitionBlock3``)."""
-
-    def __init__(self, channels: int, out_channels: int, resample: str) -> None:
-        super().__init__()
-        if resample not in ("down", "up", "same"):
-            raise ValueError(f"resample must be 'down', 'up' or 'same', got {resample!r}")
-        self.resample = resample
-        self.bn1 = ImageStatsBatchNorm2d(channels)
-        self.conv1 = nn.ConvTranspose2d(channels, out_channels, 1, bias=False)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.conv1(F.relu(self.bn1(x)))
-        if self.resample == "down":
-            return F.avg_pool2d(out, 2)
-        if self.resample == "up":
-            return F.interpolate(out, scale_factor=2, mode="nearest")
-        return out
 
 
 class ResidualEstimator(nn.Module):
