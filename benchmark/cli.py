@@ -36,7 +36,8 @@ def _split_methods(text: str) -> list[str]:
 
 @main.command()
 @click.option("--method", "methods", required=True,
-              help="Method(s), comma separated: input, prenet, udrdr, results:DIR.")
+              help="Method(s), comma separated: any registered method (`udrdr methods`), "
+                   "or results:DIR.")
 @click.option("--dataset", required=True, help="Dataset name (see `raindata list`).")
 @click.option("--data-root", type=click.Path(file_okay=False, path_type=Path),
               help="Dataset folder (default: $RAINDATA_ROOT/<dataset>, else ./data/<dataset>).")
@@ -59,12 +60,18 @@ def _split_methods(text: str) -> list[str]:
               help="Skip unreadable, missing or mis-sized images instead of stopping.")
 @click.option("--lpips-weights", type=click.Path(dir_okay=False, path_type=Path),
               help="torchvision AlexNet weights for LPIPS (default: the torch hub cache).")
-@click.option("--precision", type=click.Choice(["fp32", "bf16"]), default="fp32",
+@click.option("--precision", type=click.Choice(["fp32", "bf16", "fp16"]), default="fp32",
               show_default=True, help="Network inference precision (bf16: autocast on "
-              "AVX512/AMX CPUs or CUDA; faster, not for reproducing published numbers).")
+              "AVX512/AMX CPUs or CUDA; fp16: CUDA; faster, not for reproducing published "
+              "numbers).")
 @click.option("--channels-last", is_flag=True, help="Channels-last memory format for networks.")
+@click.option("--tile", type=click.IntRange(min=1),
+              help="Run networks on overlapping TILE x TILE tiles (methods that allow it).")
+@click.option("--overlap", type=click.IntRange(min=0), default=32, show_default=True,
+              help="Overlap of neighbouring tiles in pixels (with --tile).")
 def run(methods, dataset, data_root, split, weights, metrics, protocol, quantize, device,
-        save_images, results, limit, skip_bad, lpips_weights, precision, channels_last):
+        save_images, results, limit, skip_bad, lpips_weights, precision, channels_last, tile,
+        overlap):
     """Score METHOD(s) on DATASET image by image into RESULTS/<dataset>/<method>/.
 
     Interrupted runs resume; a rerun with identical settings does no work; other
@@ -88,7 +95,8 @@ def run(methods, dataset, data_root, split, weights, metrics, protocol, quantize
             quantize=quantize, device=device, save_images=save_images, results=results,
             limit=limit, skip_bad=skip_bad,
             lpips_weights=str(lpips_weights) if lpips_weights else None,
-            precision=precision, channels_last=channels_last, argv=sys.argv,
+            precision=precision, channels_last=channels_last, tile=tile, overlap=overlap,
+            argv=sys.argv,
         )
         state = {"bar": None, "started": time.perf_counter()}
 

@@ -35,15 +35,21 @@ class RunRequest:
     lpips_weights: str | None = None
     precision: str = "fp32"
     channels_last: bool = False
+    tile: int | None = None
+    overlap: int = 32
     argv: list[str] | None = None
 
     def method_options(self) -> dict:
-        """Inference options for network methods that differ from the defaults."""
-        opts = {}
+        """Inference options for network methods that differ from the defaults (each one
+        changes scores, so each is part of the run's settings)."""
+        opts: dict = {}
         if self.precision != "fp32":
             opts["precision"] = self.precision
         if self.channels_last:
             opts["channels_last"] = True
+        if self.tile is not None:
+            opts["tile"] = self.tile
+            opts["overlap"] = self.overlap
         return opts
 
 

@@ -50,6 +50,15 @@ _DISTINGUISH = (
 )
 
 
+def _option_tag(key: str, value: str) -> str:
+    """How an inference option shows in a row label: ``bf16``, ``channels-last``, ``tile 512``."""
+    if key == "channels_last":
+        return "channels-last"
+    if key == "tile":
+        return f"tile {value}"
+    return value
+
+
 def _released_name(record) -> str | None:
     """The released weights file a run used, by name, when the method's card knows it."""
     info = record.extra.get("method")
@@ -65,7 +74,7 @@ def _labels(runs) -> list[str]:
         s = record.settings
         official = record.extra.get("official_quantize", s.quantize)
         tags = [] if s.quantize in (official, "as-saved") else [s.quantize]
-        tags += ["channels-last" if k == "channels_last" else v for k, v in s.method_options]
+        tags += [_option_tag(k, v) for k, v in s.method_options if k != "overlap"]
         base.append((s.method, tags))
     groups: dict[tuple, list[int]] = {}
     for i, ((method, tags), (_, record, _)) in enumerate(zip(base, runs, strict=True)):

@@ -204,6 +204,22 @@ def test_inference_options_key_the_run_and_label_the_table(paired_root, tmp_path
                      precision="bf16"), log=lambda m: None)
 
 
+def test_tiles_key_the_run_and_whole_tiles_give_the_whole_image(paired_root, tmp_path):
+    """UDRDR's demo F3 (4 blocks, reach 11 px) in 32x32 tiles with overlap 28 (margin 7):
+    a run of its own, labelled, scores within rounding of the whole-image run."""
+    res = tmp_path / "res"
+    whole = run_one(_req(paired_root, res, method="udrdr"), log=lambda m: None)
+    tiled = run_one(_req(paired_root, res, method="udrdr", tile=32, overlap=28),
+                    log=lambda m: None)
+    assert tiled.folder != whole.folder
+    assert dict(tiled.record.settings.method_options) == {"tile": "32", "overlap": "28"}
+    from benchmark.tables import long_table
+
+    assert set(long_table(res)["method"]) == {"udrdr", "udrdr [tile 32]"}
+    for a, b in zip(whole.rows, tiled.rows, strict=True):
+        assert abs(a["psnr"] - b["psnr"]) < 0.05
+
+
 def test_unavailable_lpips_keeps_the_run_and_is_marked(paired_root, tmp_path):
     """Asking for LPIPS without its weights computes the same columns: same run, marked n/a."""
     res = tmp_path / "res"
