@@ -1,6 +1,6 @@
 """UDRDR at CPU scale: the full model and the paper's ablations, trained and scored (issue 9).
 
-Every run is ``configs/cpu.toml`` with the overrides below, the same budget (1,440 steps)
+Every run is ``configs/cpu.toml`` with the overrides below, the same budget (720 steps)
 and, unless it says otherwise, seed 0; two seeds of the full model and of lambda = 0 give
 the seed spread. Phases (each resumable, each skips what is done):
 

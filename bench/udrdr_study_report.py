@@ -128,7 +128,7 @@ def report(runs, results: Path, runs_dir: Path, out: Path) -> None:
         "# UDRDR at CPU scale: full model and ablations (issue 9)",
         "",
         f"`python bench/udrdr_study.py all` ({date.today().isoformat()}, {platform.machine()}, "
-        f"commit {_commit(out.parents[1])}): configs/cpu.toml, 1,440 steps per run, "
+        f"commit {_commit(out.parents[1])}): configs/cpu.toml, 720 steps per run, "
         "validation-selected checkpoints; y-matlab protocol. `a +- b`: mean over seeds 0 and "
         "1 +- half their range.",
         "",

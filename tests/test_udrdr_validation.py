@@ -222,7 +222,7 @@ def test_cpu_config_loads_and_says_what_differs_from_the_paper():
     assert cfg.val.enabled and cfg.val.ids == "181-200" and cfg.data.real.ids == "101-180"
     assert cfg.loss == load_config(ROOT / "configs" / "paper.toml").loss.__class__()
     header = (ROOT / "configs" / "cpu.toml").read_text().split("[model]")[0]
-    for fact in ("6 residual blocks", "20 / 20 / 40", "64 x 64 patches", "1,440 steps",
+    for fact in ("6 residual blocks", "20 / 20 / 40", "64 x 64 patches", "720 steps",
                  "augmentation", "--ids 1:90", "--ids 91:100", "101-180", "181-200"):
         assert fact in header, fact
     from models.archs.udrdr import build_f3
