@@ -14,7 +14,7 @@ run's validation-selected F3 (``udrdr_f3_best.pt``) and teacher (``checkpoints/b
 on Rain100L test, Rain100H test, the synthetic held-out split (``data/cpu/test``) and the
 SIRR real images (NIQE), plus the rainy input and PReNet (official weights) for scale.
 ``report`` writes ``bench/results/udrdr_study.{csv,md}``, the ``benchmark table`` layouts
-and SVG plots of the sweeps and training curves.
+and plots (PNG) of the sweeps and training curves.
 
 Data: the two ``raindata synth`` commands in the header of ``configs/cpu.toml``.
 """

@@ -1,9 +1,9 @@
-"""Report of ``bench/udrdr_study.py``: every score as CSV, the study tables, SVG plots.
+"""Report of ``bench/udrdr_study.py``: every score as CSV, the study tables, plots.
 
 Reads the scored runs under ``results/study/<run>/<f3|teacher>/`` and the training and
 validation logs under ``runs/study/<run>/``; writes ``bench/results/udrdr_study.csv``,
 ``udrdr_study.md`` (tables with the seed spread), the ``benchmark table`` layouts of the
-full model and ``udrdr_study_*.svg``.
+full model and ``udrdr_study_*.png`` (benchmark.plots).
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ import statistics
 import subprocess
 from datetime import date
 from pathlib import Path
-
-from svgplot import line_chart
 
 METRICS = ("psnr", "ssim", "rainmap_psnr", "rainmap_ssim", "niqe")
 SETS = ("rain100l", "rain100h", "raindirection", "sirr")
@@ -168,52 +166,43 @@ def report(runs, results: Path, runs_dir: Path, out: Path) -> None:
     print(f"wrote {out / 'udrdr_study.md'}, {out / 'udrdr_study.csv'} and plots")
 
 
-def _sweep(table, points: list[tuple[float, str]], dataset: str) -> tuple[list, list]:
-    xs, ys = [], []
-    for x, run in points:
-        key = (run, "f3", dataset)
-        if key in table and table[key].get("psnr") is not None:
-            xs.append(x)
-            ys.append(table[key]["psnr"])
-    return xs, ys
+def _points(table, runs: list[tuple[float, str]], dataset: str) -> dict[float, list[float]]:
+    """x -> the F3 PSNRs of the runs at x (several runs at one x: seeds)."""
+    out: dict[float, list[float]] = {}
+    for x, run in runs:
+        value = table.get((run, "f3", dataset), {}).get("psnr")
+        if value is not None:
+            out.setdefault(x, []).append(value)
+    return out
 
 
 def _plots(table, runs, runs_dir: Path, out: Path) -> None:
+    from benchmark import plots
     from models.train.log import read_log
 
-    lam = [(0.0, "lambda0-s0"), (0.3, "lambda0.3"), (1.2, "full-s0"), (4.8, "lambda4.8")]
-    series = {SET_LABEL[d]: _sweep(table, lam, d) for d in ("rain100l", "raindirection")}
-    if any(xs for xs, _ in series.values()):
-        line_chart({k: v for k, v in series.items() if v[0]}, out / "udrdr_study_lambda.svg",
-                   title="Rain direction regularizer weight (seed 0)", xlabel="lambda",
-                   ylabel="F3 Y-PSNR (dB)")
-    ker = [(3.0, "l3"), (5.0, "full-s0"), (7.0, "l7")]
-    series = {SET_LABEL[d]: _sweep(table, ker, d) for d in ("rain100l", "raindirection")}
-    for d in ("rain100l", "raindirection"):
-        xs, ys = _sweep(table, [(3.0, "l3-gradient")], d)
-        if xs:
-            series[f"{SET_LABEL[d]}, l=3 gradient"] = (xs, ys)
-    if any(xs for xs, _ in series.values()):
-        line_chart({k: v for k, v in series.items() if v[0]}, out / "udrdr_study_kernel.svg",
-                   title="Directional kernel size (seed 0)", xlabel="l",
-                   ylabel="F3 Y-PSNR (dB)")
-    curves, losses = {}, {}
+    lam = [(0.0, "lambda0-s0"), (0.0, "lambda0-s1"), (0.3, "lambda0.3"), (1.2, "full-s0"),
+           (1.2, "full-s1"), (4.8, "lambda4.8")]
+    series = {SET_LABEL[d]: _points(table, lam, d) for d in ("rain100l", "raindirection")}
+    if any(series.values()):
+        plots.sweep(series, out / "udrdr_study_lambda.png", xlabel="lambda (eq. 5 weight)",
+                    ylabel="F3 Y-PSNR (dB)", title="Direction regularizer weight",
+                    xticks=[0, 0.3, 1.2, 4.8], xticklabels=["0", "0.3", "1.2", "4.8"])
+    ker = [(2.0, "l3-gradient"), (3.0, "l3"), (5.0, "full-s0"), (5.0, "full-s1"), (7.0, "l7")]
+    series = {SET_LABEL[d]: _points(table, ker, d) for d in ("rain100l", "raindirection")}
+    if any(series.values()):
+        plots.sweep(series, out / "udrdr_study_kernel.png", xlabel="directional kernel",
+                    ylabel="F3 Y-PSNR (dB)", title="Kernel size (lambda 1.2)",
+                    xticks=[2, 3, 5, 7], xticklabels=["3 grad", "3", "5", "7"])
+    curves = {}
     for run in runs:
         path = runs_dir / run.name / "val_log.csv"
         if path.is_file():
             rows = read_log(path)
             curves[run.name] = ([int(r["step"]) for r in rows],
                                 [float(r["selected_psnr"]) for r in rows])
-        log = runs_dir / run.name / "train_log.csv"
-        if log.is_file() and run.name in ("full-s0", "lambda0-s0", "nodistill"):
-            rows = read_log(log)
-            step = max(1, len(rows) // 150)
-            losses[f"{run.name} teacher"] = ([int(r["step"]) for r in rows[::step]],
-                                             [float(r["teacher"]) for r in rows[::step]])
     if curves:
-        line_chart(curves, out / "udrdr_study_validation.svg",
-                   title="Validation Y-PSNR during training", xlabel="step",
-                   ylabel="PSNR (dB)")
-    if losses:
-        line_chart(losses, out / "udrdr_study_loss.svg", title="Teacher loss (weighted sum)",
-                   xlabel="step", ylabel="loss")
+        plots.curves(curves, out / "udrdr_study_validation.png", xlabel="step",
+                     ylabel="validation Y-PSNR (dB)",
+                     title="Validation during training (F3; teacher for nodistill)")
+    if (runs_dir / "full-s0" / "train_log.csv").is_file():
+        plots.training_curves(runs_dir / "full-s0", out / "udrdr_study_training_full-s0.png")

@@ -217,3 +217,8 @@ def time_cmd(method, size, n, device, weights, precision, channels_last, results
         f"{row['parameters']:,} parameters, {row['device']}, {row['precision']}"
     )
     click.echo(f"  saved: {path}")
+
+
+from benchmark.commands.plot import plot  # noqa: E402 - commands in their own modules
+
+main.add_command(plot)

@@ -1,0 +1,1 @@
+"""Click commands of ``benchmark`` that live in their own modules (figure, report, plot)."""
