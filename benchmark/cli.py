@@ -125,18 +125,22 @@ def run(methods, dataset, data_root, split, weights, metrics, protocol, quantize
 def _weights_for(names: list[str], weights: tuple[str, ...]) -> dict[str, str]:
     from models.registry import get_card
 
-    needing = [n for n in names if not n.startswith("results:") and get_card(n).needs_weights]
+    cards = {n: get_card(n) for n in names if not n.startswith("results:")}
+    needing = [n for n, c in cards.items() if c.needs_weights]
+    networks = [n for n, c in cards.items() if c.network is not None]
+    # a bare path is for the one method that needs weights, else for the one network
+    target = needing if len(needing) == 1 else networks if len(networks) == 1 else []
     mapping: dict[str, str] = {}
     for w in weights:
         if "=" in w and w.split("=", 1)[0] in names:
             k, v = w.split("=", 1)
             mapping[k] = v
-        elif len(needing) == 1:
-            mapping[needing[0]] = w
+        elif target:
+            mapping[target[0]] = w
         else:
             raise click.BadParameter(
-                f"{w!r}: say which method it is for (METHOD=PATH); methods needing weights: "
-                + (", ".join(needing) or "none"), param_hint="--weights")
+                f"{w!r}: say which method it is for (METHOD=PATH); methods taking weights: "
+                + (", ".join(networks) or "none"), param_hint="--weights")
     return mapping
 
 

@@ -233,3 +233,20 @@ def test_unavailable_lpips_keeps_the_run_and_is_marked(paired_root, tmp_path):
 
     md = render(res, "table1", "markdown")
     assert "LPIPS" in md and "n/a" in md
+
+
+def test_a_bare_weights_path_goes_to_the_one_network_method(paired_root, tmp_path):
+    """`benchmark run --method udrdr --weights F3.pt` (issue 11, item 8): with a single
+    network method, a bare path is for it; with two, it must be named."""
+    from models.methods.udrdr import demo_weights_path
+
+    args = ["run", "--method", "input,udrdr", "--dataset", "paired", "--data-root",
+            str(paired_root), "--metrics", "psnr", "--results", str(tmp_path / "r"),
+            "--weights", str(demo_weights_path())]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 0, res.output
+    record = json.loads(next((tmp_path / "r").glob("paired/udrdr/*/run.json")).read_text())
+    assert record["extra"]["method"]["weights_released_as"] == "udrdr_demo_f3.pt"
+    args[2] = "ddn,prenet"  # two methods that need weights: the path must be named
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 2 and "say which method it is for" in res.output
