@@ -223,6 +223,9 @@ def time_cmd(method, size, n, device, weights, precision, channels_last, results
     click.echo(f"  saved: {path}")
 
 
-from benchmark.commands.plot import plot  # noqa: E402 - commands in their own modules
+from benchmark.commands.figure import figure  # noqa: E402 - commands in their own modules
+from benchmark.commands.plot import plot  # noqa: E402
+from benchmark.commands.report import report  # noqa: E402
 
-main.add_command(plot)
+for _command in (figure, report, plot):
+    main.add_command(_command)

@@ -22,12 +22,19 @@ METRIC_LABEL = {"psnr": "PSNR (dB)", "ssim": "SSIM", "rainmap_psnr": "rain-map P
                 "rainmap_ssim": "rain-map SSIM", "lpips": "LPIPS", "niqe": "NIQE"}
 
 
-def pyplot() -> Any:
-    """``matplotlib.pyplot`` on the Agg backend; DataError naming the extra when absent."""
+def matplotlib_module() -> Any:
+    """``matplotlib`` itself; DataError naming the extra to install when it is absent."""
     try:
         import matplotlib
     except ImportError:
-        raise DataError("plots need matplotlib: pip install 'derain-toolkit[plots]'") from None
+        raise DataError("plots and figures need matplotlib: pip install "
+                        "'derain-toolkit[plots]'") from None
+    return matplotlib
+
+
+def pyplot() -> Any:
+    """``matplotlib.pyplot`` on the Agg backend (see :func:`matplotlib_module`)."""
+    matplotlib = matplotlib_module()
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
 
