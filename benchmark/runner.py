@@ -118,6 +118,10 @@ def run_one(req: RunRequest, progress: Progress | None = None, log=print) -> Run
     if record is not None and record.settings != settings:
         raise DataError(f"{folder}/run.json: settings differ from this run's (hash collision?)")
     rows = store.read_scores(folder / "scores.csv")
+    if req.save_images:  # images asked for now but not saved by an earlier pass: redo those
+        by_id = {s.id: s for s in samples}
+        rows = [r for r in rows if r["id"] not in by_id
+                or (folder / "images" / f"{Path(by_id[r['id']].rainy).stem}.png").is_file()]
     done = {r["id"] for r in rows}
     skipped: list[dict[str, str]] = []  # images skipped earlier are tried again
     if record is None:

@@ -250,3 +250,15 @@ def test_a_bare_weights_path_goes_to_the_one_network_method(paired_root, tmp_pat
     args[2] = "ddn,prenet"  # two methods that need weights: the path must be named
     res = CliRunner().invoke(main, args)
     assert res.exit_code == 2 and "say which method it is for" in res.output
+
+
+def test_save_images_on_a_rerun_fills_in_the_missing_images(paired_root, tmp_path):
+    res = tmp_path / "res"
+    first = run_one(_req(paired_root, res), log=lambda m: None)
+    csv_before = (first.folder / "scores.csv").read_bytes()
+    again = run_one(_req(paired_root, res, save_images=True), log=lambda m: None)
+    assert again.folder == first.folder and again.newly_scored == 6
+    assert sorted(p.name for p in (again.folder / "images").iterdir()) == [
+        f"img{i}.png" for i in range(1, 7)]
+    assert (again.folder / "scores.csv").read_bytes() == csv_before
+    assert run_one(_req(paired_root, res, save_images=True), log=lambda m: None).newly_scored == 0

@@ -31,8 +31,10 @@ def _demo_recipe() -> list[str]:
 def test_makefile_demo_is_what_this_test_runs():
     recipe = " ".join(_demo_recipe())
     for step in ("raindata synth --demo", "raindata verify demo",
-                 "benchmark run --method input,udrdr --dataset demo", "benchmark table"):
-        assert step in recipe
+                 "benchmark run --method input,udrdr --weights udrdr=$(DEMO_WEIGHTS) "
+                 "--dataset demo", "--save-images", "benchmark table", "benchmark figure",
+                 "benchmark report", "report: $(DEMO_RESULTS)-report/index.html"):
+        assert step in recipe, step
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +62,10 @@ def test_demo_leaderboard_has_udrdr_ahead_of_input(demo_data, tmp_path):
         pytest.fail(f"bundled demo weights missing: {demo_weights_path()}")
     runner = CliRunner()
     res = tmp_path / "results"
-    result = runner.invoke(benchmark_main, ["run", "--method", "input,udrdr", "--dataset", "demo",
-                                            "--data-root", str(demo_data), "--results", str(res)])
+    result = runner.invoke(benchmark_main, [
+        "run", "--method", "input,udrdr", "--weights", f"udrdr={demo_weights_path()}",
+        "--dataset", "demo", "--data-root", str(demo_data), "--results", str(res),
+        "--save-images"])
     assert result.exit_code == 0, result.output
     from benchmark.tables import long_table
 
@@ -72,3 +76,12 @@ def test_demo_leaderboard_has_udrdr_ahead_of_input(demo_data, tmp_path):
     table = runner.invoke(benchmark_main, ["table", "--results", str(res)])
     assert table.exit_code == 0
     assert "**" in table.output and "| udrdr |" in table.output
+    figure = runner.invoke(benchmark_main, [
+        "figure", "--results", str(res), "--dataset", "demo", "--data-root", str(demo_data),
+        "--images", "2,17", "--methods", "input,udrdr", "--out", str(tmp_path / "fig")])
+    assert figure.exit_code == 0, figure.output
+    assert (tmp_path / "fig.png").is_file() and (tmp_path / "fig.pdf").is_file()
+    report = runner.invoke(benchmark_main, ["report", "--results", str(res), "--out",
+                                            str(tmp_path / "report")])
+    assert report.exit_code == 0, report.output
+    assert (tmp_path / "report" / "index.html").is_file()
