@@ -62,7 +62,6 @@ RUNS: tuple[Run, ...] = (
     Run("full-s1", ("run.seed=1",), "full model, seed 1"),
     Run("lambda0-s1", ("loss.direction=0", "run.seed=1"), "lambda = 0, seed 1"),
     Run("nodistill", ("loss.distill=0",), "no distillation (teacher is the model)"),
-    Run("l3", ("loss.kernel_size=3",), "kernel size 3, oriented"),
     Run("l3-gradient", ("loss.kernel_size=3", "loss.kernel_mode=gradient"),
         "kernel size 3, horizontal/vertical gradients (label ignored)"),
     Run("l7", ("loss.kernel_size=7",), "kernel size 7, oriented"),
@@ -71,6 +70,7 @@ RUNS: tuple[Run, ...] = (
     Run("f2-detached", ("loss.f2_losses_train_f1=false",),
         "F2 terms do not train F1 (literal Sec. 3.4)"),
     Run("global-residual", ("model.global_residual=true",), "F2/F3 predict a residual"),
+    Run("l3", ("loss.kernel_size=3",), "kernel size 3, oriented"),
 )
 
 
