@@ -6,19 +6,48 @@ as an ``H x W x 3`` (or ``H x W`` for ``mode="gray"``) ``uint8`` array in RGB or
 replicated to three channels, and an alpha channel is dropped (the colour values are
 kept as stored, not composited). Anything else is refused with a :class:`DataError`
 that names the file.
+
+Hostile files are refused before they cost memory or time: only regular files are
+opened (never a FIFO or a device, also behind a link), a file larger than any image
+within the pixel limit could be is not read, and the size in the header (PNG, JPEG,
+BMP, TIFF, WebP, PNM; see :mod:`raindata.headers`) is checked against the pixel limit
+before decoding. The limit is :data:`DEFAULT_MAX_PIXELS` (2**26 = 67,108,864 pixels,
+8192 x 8192, or a 64-megapixel phone photo of 9248 x 6936), raised or lowered by the
+environment variable ``RAINDATA_MAX_PIXELS`` or the ``max_pixels`` argument. Decoder
+failures of any kind become a :class:`DataError`, and decoder chatter on stderr
+(libpng warnings, OpenCV log lines) is dropped during reads (:mod:`raindata.quiet`).
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 import numpy as np
 
 from raindata.atomic import atomic_write_bytes
 from raindata.errors import DataError
+from raindata.headers import image_header
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+
+#: Largest image accepted, in pixels (width x height): 2**26, e.g. 8192 x 8192. A uint8
+#: RGB copy is then at most 192 MiB and a 16-bit RGBA decode at most 512 MiB, about a
+#: hundred times the largest image of the public deraining sets (SIRR-Data's real
+#: photos reach a few megapixels), while a 64-megapixel phone photo still fits.
+DEFAULT_MAX_PIXELS = 1 << 26
+#: Environment variable that sets the pixel limit (a whole number, e.g. 200000000).
+MAX_PIXELS_ENV = "RAINDATA_MAX_PIXELS"
+#: Bytes per pixel of the largest encoding accepted (16-bit RGBA, uncompressed) and
+#: the room left for metadata: a file above ``limit * 8 + 16 MiB`` is not read.
+_BYTES_PER_PIXEL = 8
+_FILE_SLACK = 16 << 20
+
+_FILE_KINDS = (
+    (stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"),
+)
 
 
 def _cv2():
@@ -32,32 +61,133 @@ def is_image_file(path: str | os.PathLike) -> bool:
     return Path(path).suffix.lower() in IMAGE_SUFFIXES
 
 
-def decode_image(data: bytes, name: str = "<bytes>", mode: str = "rgb") -> np.ndarray:
-    """Decode encoded image bytes to uint8 RGB (or grey); see :func:`read_image`."""
+def pixel_limit(max_pixels: int | None = None) -> int:
+    """The pixel limit in force: ``max_pixels`` if given, else ``$RAINDATA_MAX_PIXELS``,
+    else :data:`DEFAULT_MAX_PIXELS`. A bad value is a :class:`DataError` naming it."""
+    if max_pixels is not None:
+        if isinstance(max_pixels, bool) or not isinstance(max_pixels, int) or max_pixels < 1:
+            raise DataError(f"max_pixels: expected a positive whole number, got {max_pixels!r}")
+        return max_pixels
+    text = os.environ.get(MAX_PIXELS_ENV, "").strip()
+    if not text:
+        return DEFAULT_MAX_PIXELS
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise DataError(f"{MAX_PIXELS_ENV}={text!r}: expected a positive whole number of pixels")
+    return value
+
+
+def _megapixels(pixels: int) -> str:
+    return f"{pixels / 1e6:.1f} megapixels"
+
+
+def _check_pixels(name: str, width: int, height: int, limit: int) -> None:
+    if width * height > limit:
+        raise DataError(
+            f"{name}: {width}x{height} pixels ({_megapixels(width * height)}) is above the "
+            f"limit of {limit} pixels ({_megapixels(limit)}); set {MAX_PIXELS_ENV} to raise it"
+        )
+
+
+def decode_image(
+    data: bytes, name: str = "<bytes>", mode: str = "rgb", max_pixels: int | None = None
+) -> np.ndarray:
+    """Decode encoded image bytes to uint8 RGB (or grey); see :func:`read_image`.
+
+    The header size is checked against :func:`pixel_limit` before decoding; any
+    decoder failure is a :class:`DataError` naming ``name``.
+    """
+    if mode not in ("rgb", "gray"):
+        raise ValueError(f"mode must be 'rgb' or 'gray', got {mode!r}")
+    limit = pixel_limit(max_pixels)
+    if not data:
+        raise DataError(f"{name}: empty file (0 bytes), not an image")
+    header = image_header(data, name)
+    if header is not None:
+        _check_pixels(name, header.width, header.height, limit)
+    from raindata.quiet import quiet_decoders
+
     cv2 = _cv2()
-    buf = np.frombuffer(data, dtype=np.uint8)
-    img = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED) if buf.size else None
-    if img is None:
-        raise DataError(f"{name}: not a readable image")
-    return _normalise(img, name, mode)
+    try:
+        with quiet_decoders(cv2):
+            img = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+        if img is None:
+            raise DataError(f"{name}: not a readable image")
+        _check_pixels(name, img.shape[1], img.shape[0], limit)  # formats without a header parser
+        return _normalise(img, name, mode)
+    except cv2.error as exc:
+        raise DataError(f"{name}: not a readable image ({_cv2_reason(exc)})") from None
+    except MemoryError:
+        raise DataError(f"{name}: not enough memory to decode it") from None
+    except (ValueError, OverflowError, SystemError) as exc:  # anything else from the decoder
+        raise DataError(f"{name}: not a readable image ({type(exc).__name__})") from None
 
 
-def read_image(path: str | os.PathLike, mode: str = "rgb") -> np.ndarray:
+def _cv2_reason(exc: Exception) -> str:
+    """The short reason inside an OpenCV error (``error: (-215:...) what``), one line."""
+    text = " ".join(str(exc).split())
+    reason = text.split(" error: ", 1)[-1]
+    return reason[:200]
+
+
+def read_image(
+    path: str | os.PathLike, mode: str = "rgb", max_pixels: int | None = None
+) -> np.ndarray:
     """Read an image file as ``uint8``: ``H x W x 3`` RGB, or ``H x W`` for ``mode="gray"``.
 
-    Raises :class:`DataError` naming ``path`` when it is missing, unreadable or of
-    an unsupported kind.
+    Raises :class:`DataError` naming ``path`` when it is missing, not a regular file,
+    unreadable, larger than the pixel limit (see :func:`pixel_limit`) or of an
+    unsupported kind.
+    """
+    limit = pixel_limit(max_pixels)
+    data = read_image_bytes(path, limit)
+    return decode_image(data, str(Path(path)), mode, limit)
+
+
+def read_image_bytes(path: str | os.PathLike, max_pixels: int | None = None) -> bytes:
+    """The bytes of image file ``path``: a regular file (links followed) no larger than an
+    image within the pixel limit can be. Never opens a FIFO or a device; DataError otherwise.
     """
     p = Path(path)
+    limit = pixel_limit(max_pixels)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
-        data = p.read_bytes()
+        st = os.stat(p)  # refuse devices and FIFOs before opening (open could block)
+        _check_regular(p, st)
+        fd = os.open(p, flags)
     except FileNotFoundError:
-        raise DataError(f"{p}: no such file") from None
+        kind = "broken link" if p.is_symlink() else "no such file"
+        raise DataError(f"{p}: {kind}") from None
     except IsADirectoryError:
         raise DataError(f"{p}: is a folder, expected an image file") from None
     except OSError as exc:
-        raise DataError(f"{p}: cannot read ({exc.strerror})") from None
-    return decode_image(data, str(p), mode)
+        raise DataError(f"{p}: cannot read ({exc.strerror or exc})") from None
+    most = limit * _BYTES_PER_PIXEL + _FILE_SLACK
+    try:
+        with os.fdopen(fd, "rb") as fh:
+            _check_regular(p, os.fstat(fh.fileno()))  # the file opened is the one checked
+            data = fh.read(most + 1)
+    except OSError as exc:
+        raise DataError(f"{p}: cannot read ({exc.strerror or exc})") from None
+    if len(data) > most:
+        raise DataError(
+            f"{p}: file larger than {most} bytes, more than an image within the limit of "
+            f"{limit} pixels can take; set {MAX_PIXELS_ENV} to raise it"
+        )
+    return data
+
+
+def _check_regular(p: Path, st: os.stat_result) -> None:
+    if stat.S_ISREG(st.st_mode):
+        return
+    if stat.S_ISDIR(st.st_mode):
+        raise DataError(f"{p}: is a folder, expected an image file")
+    kind = next((what for test, what in _FILE_KINDS if test(st.st_mode)), "not a regular file")
+    link = f" (link to {os.path.realpath(p)})" if p.is_symlink() else ""
+    raise DataError(f"{p}: {kind}{link}, not a regular file; not read")
 
 
 def _normalise(img: np.ndarray, name: str, mode: str) -> np.ndarray:
@@ -65,7 +195,9 @@ def _normalise(img: np.ndarray, name: str, mode: str) -> np.ndarray:
     if mode not in ("rgb", "gray"):
         raise ValueError(f"mode must be 'rgb' or 'gray', got {mode!r}")
     if img.dtype == np.uint16:
-        img = np.round(img.astype(np.float64) / 257.0).astype(np.uint8)
+        # round(v / 257) without a float64 copy: v = 257k + r with 0 <= r <= 256 never
+        # lands on a half, so it is (v + 128) // 257 exactly (checked for every v in tests)
+        img = ((img.astype(np.uint32) + 128) // 257).astype(np.uint8)
     elif img.dtype != np.uint8:
         raise DataError(f"{name}: unsupported sample type {img.dtype} (expected 8 or 16 bit)")
     if img.ndim == 3 and img.shape[2] == 1:

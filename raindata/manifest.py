@@ -96,6 +96,13 @@ def _int(value: str, column: str, where: str) -> int | None:
 def parse_manifest(text: str, name: str = "<manifest>") -> list[ManifestEntry]:
     """Parse manifest CSV text; every problem is a one-line DataError naming the line."""
     reader = csv.DictReader(io.StringIO(text))
+    try:
+        return _parse_rows(reader, name)
+    except csv.Error as exc:  # a stray carriage return, a field over the csv size limit
+        raise DataError(f"{name} line {reader.line_num}: not valid CSV ({exc})") from None
+
+
+def _parse_rows(reader: csv.DictReader, name: str) -> list[ManifestEntry]:
     header = reader.fieldnames or []
     missing = [c for c in COLUMNS if c not in header]
     if missing:
@@ -192,6 +199,13 @@ def read_checksum_columns(path: str | os.PathLike) -> dict[tuple[str, str], str]
     except (OSError, UnicodeDecodeError) as exc:
         raise DataError(f"{p}: cannot read manifest ({exc})") from None
     reader = csv.DictReader(io.StringIO(text))
+    try:
+        return _checksum_rows(reader, p)
+    except csv.Error as exc:
+        raise DataError(f"{p} line {reader.line_num}: not valid CSV ({exc})") from None
+
+
+def _checksum_rows(reader: csv.DictReader, p: Path) -> dict[tuple[str, str], str]:
     header = reader.fieldnames or []
     if "id" not in header:
         raise DataError(f"{p}: manifest has no 'id' column (columns: {', '.join(header)})")

@@ -113,7 +113,7 @@ def _files(sample: Sample) -> list[tuple[str, Path]]:
 def _read_sample(sample: Sample, root: Path) -> tuple[list[FileFact], list[Problem]]:
     """Read, hash and fully decode every file of ``sample``; check sizes within it."""
     from raindata.atomic import sha256_bytes
-    from raindata.imageio import decode_image
+    from raindata.imageio import decode_image, read_image_bytes
 
     facts: list[FileFact] = []
     problems: list[Problem] = []
@@ -121,9 +121,9 @@ def _read_sample(sample: Sample, root: Path) -> tuple[list[FileFact], list[Probl
     for role, path in _files(sample):
         rel = _rel(path, root)
         try:
-            data = path.read_bytes()
-        except OSError as exc:
-            problems.append(Problem(rel, f"cannot read ({exc.strerror or exc})"))
+            data = read_image_bytes(path)  # regular files only, size-checked
+        except DataError as exc:
+            problems.append(Problem(rel, str(exc).removeprefix(f"{path}: ")))
             continue
         try:
             img = decode_image(data, rel)
@@ -307,6 +307,7 @@ def verify(
     det, results = scan(layout, Path(root), split)
     top = det.root
     problems: list[Problem] = [p for r in results for p in r.problems]
+    problems += [p for r in results for p in r.left_out]  # never shrink a dataset silently
     problems += _count_problems(results, top)
     samples = [s for r in results for s in r.samples]
     facts_list, read_problems = _read_all(samples, top, progress, workers)
@@ -355,7 +356,7 @@ def index(
     layout = get_layout(name)
     det, results = scan(layout, Path(root), split)
     top = det.root
-    problems = [p for r in results for p in r.problems]
+    problems = [p for r in results for p in [*r.problems, *r.left_out]]
     samples = [s for r in results for s in r.samples]
     if not problems:
         facts, problems = _read_all(samples, top, progress, workers)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +39,9 @@ class ScanResult:
     location: SplitLocation
     samples: list[Sample]
     problems: list[Problem] = field(default_factory=list)
+    #: Image-named entries not taken (links leading out of the root, broken links,
+    #: FIFOs, devices): listed by ``verify``, skipped by :func:`find`.
+    left_out: list[Problem] = field(default_factory=list)
 
 
 def natural_key(text: str) -> tuple:
@@ -70,25 +74,59 @@ def _is_image(path: Path) -> bool:
     return path.suffix.lower() in IMAGE_SUFFIXES
 
 
-def _candidates(folder: Path, glob: str) -> list[Path]:
-    """Image files under ``folder`` selected by ``glob`` (hidden files skipped), sorted."""
+def _candidates(folder: Path, glob: str, root: Path | None = None) -> list[Path]:
+    """Image files under ``folder`` selected by ``glob`` (hidden files skipped), sorted.
+
+    Regular files only; a link is followed when it stays inside ``root`` (default:
+    ``folder``). :func:`_select` also says what it left out and why.
+    """
+    return _select(folder, glob, root)[0]
+
+
+def _select(folder: Path, glob: str, root: Path | None = None) -> tuple[list[Path], list[Problem]]:
+    """(image files kept, image-named entries left out as problems, paths relative to root)."""
     if not folder.is_dir():
-        return []
-    found = []
-    inside = folder.resolve()
+        return [], []
+    found: list[Path] = []
+    left_out: list[Problem] = []
+    boundary = (root or folder).resolve()
     for p in folder.glob(glob):
         rel = p.relative_to(folder).parts
-        if any(part.startswith(".") for part in rel):
+        if any(part.startswith(".") for part in rel) or not _is_image(p):
             continue
-        if _is_image(p) and p.is_file() and p.resolve().is_relative_to(inside):
-            found.append(p)  # a symlink leading out of the folder is not part of it
-    return sorted(found, key=lambda p: natural_key(p.as_posix()))
+        why = _left_out(p, boundary)
+        if why is None:
+            found.append(p)
+        else:
+            left_out.append(Problem(_rel(p, root or folder), why))
+    found.sort(key=lambda p: natural_key(p.as_posix()))
+    left_out.sort(key=lambda q: natural_key(q.path))
+    return found, left_out
 
 
-def _first_match(folder: Path, layout: SplitLayout) -> Path | None:
+def _left_out(path: Path, boundary: Path) -> str | None:
+    """Why an image-named entry is not part of the dataset (None: it is)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return "broken link; left out" if path.is_symlink() else "cannot be read; left out"
+    if not stat.S_ISREG(st.st_mode):
+        kinds = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"),
+                 (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                 (stat.S_ISSOCK, "a socket"))
+        kind = next((what for test, what in kinds if test(st.st_mode)), "not a regular file")
+        via = f" (link to {path.resolve()})" if path.is_symlink() else ""
+        return f"{kind}{via}, not an image file; left out"
+    target = path.resolve()
+    if not target.is_relative_to(boundary):
+        return f"leads outside the dataset root (to {target}); left out"
+    return None
+
+
+def _first_match(folder: Path, layout: SplitLayout, root: Path | None = None) -> Path | None:
     """A file of ``layout``'s primary pattern inside ``folder`` (None when there is none)."""
     pat = layout.primary
-    for p in _candidates(folder, pat.glob):
+    for p in _candidates(folder, pat.glob, root):
         m = pat.compiled.fullmatch(p.relative_to(folder).as_posix())
         if m and layout.keeps(id_groups(m)):
             return p
@@ -103,6 +141,12 @@ def _rel(path: Path, root: Path) -> str:
     return "." if rel == "" else rel
 
 
+def _where(path: Path, top: Path) -> str:
+    """A split folder for messages; the root itself is said in words, with its name."""
+    rel = _rel(path, top)
+    return f"the root itself ({top.name})" if rel == "." else rel
+
+
 def _expected(layout: DatasetLayout) -> str:
     parts = []
     for v in layout.variants:
@@ -115,21 +159,44 @@ def _is_empty(folder: Path) -> bool:
     return not any(not p.name.startswith(".") for p in folder.iterdir())
 
 
+_SPLIT_WORDS = {"train": ("train", "training"), "test": ("test", "testing"),
+                "val": ("val", "valid", "validation")}
+
+
+def _split_words(name: str) -> set[str]:
+    """The words of a folder name, lower case (``rain100l_test`` -> rain, 100, l, test)."""
+    return {w.lower() for w in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", name)}
+
+
+def _named_after(root: Path, sl: SplitLayout) -> int:
+    """How clearly the root's name says it holds split ``sl``: 2 = it is one of the split's
+    folder names, 1 = a word of it names the split (``rain100l_test``), 0 = no sign."""
+    name = root.name.lower()
+    if any(Path(d).name.lower() == name for d in sl.dirs if d != "."):
+        return 2
+    words = _split_words(root.name)
+    return 1 if words & set(_SPLIT_WORDS.get(sl.split, (sl.split,))) else 0
+
+
 def _bare_choice(
     bare: list[SplitLayout], root: Path, split: str | None
 ) -> SplitLayout:
-    """Which split a root that directly holds one split's files is taken to be."""
+    """Which split a root that directly holds one split's files is taken to be.
+
+    The root's name decides when it names one of the candidate splits (``test``,
+    ``Rain100L``, ``rain100l_test``); ``split`` picks only when the name says nothing,
+    so ``--split train`` on a folder named for its test split is not read as train.
+    """
+    scores = [_named_after(root, sl) for sl in bare]
+    best = max(scores)
+    named = [sl for sl, score in zip(bare, scores, strict=True) if best and score == best]
     if split is not None:
+        if named and all(sl.split != split for sl in named):
+            return named[0]  # detect() then reports the split as missing
         for sl in bare:
             if sl.split == split:
                 return sl
-    for sl in bare:
-        if any(Path(d).name.lower() == root.name.lower() for d in sl.dirs if d != "."):
-            return sl
-    for sl in bare:
-        if sl.split == root.name.lower():
-            return sl
-    return bare[0]
+    return named[0] if named else bare[0]
 
 
 def detect(layout: DatasetLayout, root: Path, split: str | None = None) -> Detection:
@@ -152,17 +219,19 @@ def detect(layout: DatasetLayout, root: Path, split: str | None = None) -> Detec
         for sl in variant.splits:
             for d in sl.dirs:
                 folder = top if d == "." else top / d
-                hit = _first_match(folder, sl)
+                hit = _first_match(folder, sl, top)
                 if hit is not None:
                     locs.append(SplitLocation(sl.split, folder, sl))
                     example = example or hit
                     break
         if not locs:
-            bare = [sl for sl in variant.splits if "." not in sl.dirs and _first_match(top, sl)]
+            bare = [
+                sl for sl in variant.splits if "." not in sl.dirs and _first_match(top, sl, top)
+            ]
             if bare:
                 chosen = _bare_choice(bare, top, split)
                 locs.append(SplitLocation(chosen.split, top, chosen))
-                example = _first_match(top, chosen)
+                example = _first_match(top, chosen, top)
         if locs and example is not None:
             found[variant.name] = (variant, locs, example)
     if not found:
@@ -177,7 +246,7 @@ def detect(layout: DatasetLayout, root: Path, split: str | None = None) -> Detec
     if split is not None:
         picked = [loc for loc in locs if loc.split == split]
         if not picked:
-            have = ", ".join(f"{loc.split} in {_rel(loc.path, top)}" for loc in locs)
+            have = ", ".join(f"{loc.split} in {_where(loc.path, top)}" for loc in locs)
             raise DataError(
                 f"{root}: no {split!r} split of {layout.name} ({variant.name} variant) found; "
                 f"found {have}"
@@ -234,9 +303,12 @@ def scan_location(
     matched: dict[str, dict[str, tuple[Path, dict[str, str | int]]]] = {}
     candidates: set[Path] = set()
     claimed: set[Path] = set()
+    left_out: dict[str, Problem] = {}
     for pat in sl.patterns:
         found: dict[str, tuple[Path, dict[str, str | int]]] = {}
-        for p in _candidates(folder, pat.glob):
+        kept, dropped = _select(folder, pat.glob, root)
+        left_out.update((q.path, q) for q in dropped)
+        for p in kept:
             candidates.add(p)
             m = pat.compiled.fullmatch(p.relative_to(folder).as_posix())
             if not m:
@@ -303,7 +375,7 @@ def scan_location(
             angle=angles.get(ident),
             side_by_side=sl.side_by_side,
         ))
-    return ScanResult(loc, samples, problems)
+    return ScanResult(loc, samples, problems, list(left_out.values()))
 
 
 def scan(
