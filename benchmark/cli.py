@@ -145,26 +145,39 @@ def _weights_for(names: list[str], weights: tuple[str, ...]) -> dict[str, str]:
 
 
 def _summary(name: str, dataset: str, out) -> None:
+    from benchmark.scoring import nan_reason
+    from benchmark.tables import run_means
+
     rec = out.record
     s = rec.settings
-    means = []
-    from benchmark.store import SCORE_COLUMNS, mean_score
-
-    for col in SCORE_COLUMNS:
-        value = mean_score([r[col] for r in out.rows if r.get(col) is not None])
-        if value is not None:
-            means.append(f"{col} {value:.4f}")
-        elif col in rec.unavailable:
-            means.append(f"{col} unavailable")
-    did = "nothing to do (already scored)" if out.newly_scored == 0 else \
-        f"scored {out.newly_scored} image(s)"
+    means, notes = [], []
+    for cm in run_means(rec, out.rows):  # the tables' rule: the same means, the same stars
+        if cm.unavailable:
+            means.append(f"{cm.column} unavailable")
+            continue
+        if cm.mean is None:
+            means.append(f"{cm.column} n/a")
+        else:
+            means.append(f"{cm.column} {cm.mean:.4f}{'*' if cm.partial else ''}")
+        if cm.partial:
+            why = f"; {cm.nan} NaN: {nan_reason(cm.column)}" if cm.nan else ""
+            notes.append(f"  * {cm.column}: partial mean over {cm.n}/{cm.expected} images"
+                         f"{why}")
+    if out.attempted == 0:
+        did = "nothing to do (already scored)"
+    else:
+        tried = "" if out.newly_scored == out.attempted else f" of {out.attempted}"
+        did = f"scored {out.newly_scored}{tried} image(s)"
     click.echo(
         f"{name} on {dataset} [{s.protocol}, quantize={s.quantize}]: {did}; "
         f"{rec.scored}/{rec.expected} images, status {rec.status}"
         + (f", {len(rec.skipped)} skipped" if rec.skipped else "")
+        + (f", {len(notes)} partial mean(s)" if notes else "")
     )
     if means:
         click.echo("  mean: " + ", ".join(means))
+    for note in notes:
+        click.echo(note)
     click.echo(f"  results: {out.folder}")
 
 
@@ -177,15 +190,20 @@ def _summary(name: str, dataset: str, out) -> None:
               default="markdown", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to FILE (atomically) instead of printing.")
-def table(results, layout, fmt, out):
+@click.option("--force", is_flag=True, help="Replace an existing --out file.")
+def table(results, layout, fmt, out, force):
     """Gather every run under RESULTS into a leaderboard (best values in bold).
 
     table1: derained-image PSNR/SSIM/LPIPS and rain-map PSNR/SSIM per dataset;
     table2: NIQE on real sets; table3: parameters and seconds per image;
     long: one row per (method, dataset, metric, protocol, quantize).
+    A partial mean (*) follows one rule, the one `benchmark run` prints.
     """
     from benchmark.tables import render
+    from raindata.errors import DataError
 
+    if out is not None and out.exists() and not force:
+        raise DataError(f"{out}: already exists (use --force to replace it)")
     text = render(results, layout, fmt)
     if out is None:
         click.echo(text, nl=False)

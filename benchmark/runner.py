@@ -1,7 +1,13 @@
-"""Score one method on one dataset, image by image, resumably."""
+"""Score one method on one dataset, image by image, resumably.
+
+A run holds its folder's lock (:mod:`raindata.lock`) while it scores: a second run with
+the same settings waits for the first, then resumes from its rows (finding nothing left
+to do when the first finished). Every per-image message names the image.
+"""
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -10,8 +16,10 @@ from pathlib import Path
 from benchmark import store
 from benchmark.datasets import open_dataset
 from benchmark.methods import open_method
-from benchmark.scoring import DEFAULT_PAIRED, DEFAULT_UNPAIRED, Scorer, check_metrics
+from benchmark.scoring import DEFAULT_PAIRED, DEFAULT_UNPAIRED, Scorer, check_metrics, nan_reason
+from raindata.atomic import remove_stale_temps
 from raindata.errors import DataError
+from raindata.lock import lock_folder
 from raindata.provenance import record as provenance_record
 
 
@@ -62,6 +70,8 @@ class RunOutcome:
     rows: list[dict]
     newly_scored: int
     notes: list[str] = field(default_factory=list)
+    attempted: int = 0
+    """Images this call tried to score (0: everything was already scored)."""
 
 
 Progress = Callable[[int, int], None]
@@ -114,6 +124,22 @@ def run_one(req: RunRequest, progress: Progress | None = None, log=print) -> Run
         device=req.device.split(":")[0] if _runs_network(method) else "",
     )
     folder = store.run_dir(req.results, settings)
+
+    def waiting(holder) -> None:
+        log(f"note: {folder} is being scored by {holder.describe()}; waiting for it to "
+            "finish, then continuing from its results")
+
+    # One writer per run folder: a second identical run waits, then finds the work done.
+    with lock_folder(folder, wait=True, on_wait=waiting):
+        remove_stale_temps(folder)  # of a killed run (we hold the lock)
+        remove_stale_temps(folder / "images")
+        return _score_locked(req, ds, samples, method, scorer, settings, folder, notes,
+                             model_info, progress, log)
+
+
+def _score_locked(req, ds, samples, method, scorer, settings, folder, notes, model_info,
+                  progress, log) -> RunOutcome:
+    """The scoring loop of :func:`run_one`, run while holding the run folder's lock."""
     record = store.load_record(folder)
     if record is not None and record.settings != settings:
         raise DataError(f"{folder}/run.json: settings differ from this run's (hash collision?)")
@@ -161,11 +187,18 @@ def run_one(req: RunRequest, progress: Progress | None = None, log=print) -> Run
                 )
             scores = scorer.score(rainy, derained, clean)
         except DataError as exc:
+            message = _naming(sample.rainy, exc)
             if not req.skip_bad:
-                raise
-            skipped.append({"id": sample.id, "file": str(sample.rainy), "reason": str(exc)})
-            log(f"skipped: {exc}")
+                if message == str(exc):
+                    raise
+                raise DataError(message) from None
+            skipped.append({"id": sample.id, "file": str(sample.rainy), "reason": message})
+            log(f"skipped: {message}")
         else:
+            for col, value in scores.items():
+                if value is not None and math.isnan(value):
+                    log(f"note: {sample.rainy}: {col} is NaN, left out of the mean: "
+                        f"{nan_reason(col)}")
             if req.save_images:
                 from raindata.imageio import write_png
 
@@ -180,7 +213,15 @@ def run_one(req: RunRequest, progress: Progress | None = None, log=print) -> Run
         if n % 20 == 0:
             _finish(record, rows, skipped, base_seconds + time.perf_counter() - started, folder)
     final = _finish(record, rows, skipped, base_seconds + time.perf_counter() - started, folder)
-    return RunOutcome(folder, final, rows, newly, notes)
+    return RunOutcome(folder, final, rows, newly, notes, attempted=len(todo))
+
+
+def _naming(image: Path, exc: DataError) -> str:
+    """The message of ``exc``, prefixed with the image it is about unless it names it."""
+    message = str(exc)
+    if str(image) in message or Path(image).name in message:
+        return message
+    return f"{image}: {message}"
 
 
 def _runs_network(method) -> bool:

@@ -10,6 +10,16 @@ METRICS = ("psnr", "ssim", "rainmap", "lpips", "niqe")
 NEEDS_REFERENCE = {"psnr", "ssim", "rainmap", "lpips"}
 DEFAULT_PAIRED = ("psnr", "ssim", "rainmap", "lpips")
 DEFAULT_UNPAIRED = ("niqe",)
+NAN_REASONS = {
+    "niqe": "NIQE is undefined for this image: fewer than two of its 96x96 blocks have "
+            "complete features (a flat or nearly flat image; MATLAB's niqe gives NaN too)",
+}
+"""Why a score column can be NaN for an image (such scores are left out of means)."""
+
+
+def nan_reason(column: str) -> str:
+    """Why ``column`` is NaN for an image, in words."""
+    return NAN_REASONS.get(column, f"{column} is undefined for this image")
 
 
 def check_metrics(metrics, paired: bool, dataset: str) -> None:

@@ -100,6 +100,44 @@ def _labels(runs) -> list[str]:
     return [f"{m} [{', '.join(dict.fromkeys(t))}]" if t else m for m, t in base]
 
 
+@dataclass(frozen=True)
+class ColumnMean:
+    """The mean of one score column of a run, as tables and run summaries show it."""
+
+    column: str
+    mean: float | None
+    n: int
+    """Images in the mean (NaN and missing scores are left out)."""
+    expected: int
+    nan: int
+    """Images whose score is NaN (undefined for that image, e.g. NIQE of a flat image)."""
+    partial: bool
+    """The mean covers fewer images than the dataset holds, or the run is not complete."""
+    unavailable: bool
+
+
+def column_mean(record, rows, column: str) -> ColumnMean:
+    """The one rule for a run's mean of ``column``, shared by every table and the summary
+    of ``benchmark run``: NaN and missing scores are left out of the mean, and the mean is
+    partial when the run is not complete or covers fewer than ``record.expected`` images
+    (a column the run could not compute at all is unavailable, not partial)."""
+    present = [r[column] for r in rows if r.get(column) is not None]
+    values = [v for v in present if not math.isnan(v)]
+    unavailable = column.split("_")[0] in record.unavailable
+    return ColumnMean(
+        column=column, mean=store.mean_score(values), n=len(values), expected=record.expected,
+        nan=len(present) - len(values),
+        partial=record.status != "complete" or (not unavailable and len(values) < record.expected),
+        unavailable=unavailable,
+    )
+
+
+def run_means(record, rows) -> list[ColumnMean]:
+    """:func:`column_mean` of every column the run holds (computed or unavailable)."""
+    wanted = _columns_for(record.settings.metrics) + _columns_for(record.unavailable)
+    return [column_mean(record, rows, col) for col in dict.fromkeys(wanted)]
+
+
 def long_table(results: Path):
     """One row per (method, dataset, metric, protocol, quantize) with mean and image count."""
     import pandas as pd
@@ -108,18 +146,13 @@ def long_table(results: Path):
     records = []
     for label, (folder, record, rows) in zip(_labels(runs), runs, strict=True):
         s = record.settings
-        wanted = _columns_for(s.metrics) + _columns_for(record.unavailable)
-        for col in wanted:
-            values = [r[col] for r in rows if r.get(col) is not None and not math.isnan(r[col])]
-            unavailable = col.split("_")[0] in record.unavailable
+        for cm in run_means(record, rows):
             records.append({
-                "method": label, "base_method": s.method, "dataset": s.dataset, "metric": col,
-                "protocol": s.protocol, "quantize": s.quantize, "split": s.split,
-                "mean": store.mean_score(values), "n": len(values),
-                "expected": record.expected,
-                "partial": record.status != "complete"
-                or (not unavailable and len(values) < record.expected),
-                "unavailable": unavailable, "status": record.status, "run": folder.name,
+                "method": label, "base_method": s.method, "dataset": s.dataset,
+                "metric": cm.column, "protocol": s.protocol, "quantize": s.quantize,
+                "split": s.split, "mean": cm.mean, "n": cm.n, "expected": cm.expected,
+                "partial": cm.partial, "unavailable": cm.unavailable,
+                "status": record.status, "run": folder.name,
             })
     if not records:
         raise DataError(f"{results}: no benchmark runs found")
@@ -253,7 +286,9 @@ def _footnote(blocks) -> str | None:
     cells = [c for *_, block_cells in blocks for c in block_cells.values()]
     notes = []
     if any(c.partial for c in cells):
-        notes.append("* partial: mean over fewer images than the dataset holds")
+        notes.append("* partial: mean over fewer images than the dataset holds (unscored, "
+                     "skipped, or NaN: a score undefined for that image, e.g. NIQE of a flat "
+                     "image)")
     if any(c.unavailable for c in cells):
         notes.append("n/a (-- in LaTeX): not computable in that run, e.g. LPIPS without "
                      "its AlexNet weights")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
-from raindata.atomic import atomic_write_text
+from raindata.atomic import atomic_write_text, human_bytes
 from raindata.errors import DataError
 
 
@@ -61,16 +62,72 @@ def time_method(method: str, size: int = 512, n: int = 100, device: str = "cpu",
         raise DataError(f"--n must be >= 1 and --size >= 8 (got n={n}, size={size})")
     check_precision(precision, device)
     card = get_card(method)
+    check_size_fits(size, device)
     network = build_network(method, weights)
     params = sum(p.numel() for p in network.parameters())
-    seconds = time_network(network, size, n, device, warmup, precision, channels_last,
-                           IOSpec.of(card))
+    try:
+        seconds = time_network(network, size, n, device, warmup, precision, channels_last,
+                               IOSpec.of(card))
+    except (MemoryError, RuntimeError) as exc:
+        if not _is_out_of_memory(exc):
+            raise
+        line = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
+        raise DataError(f"--size {size}: out of memory on {device} while timing {method} "
+                        f"({line}); choose a smaller --size") from None
     return {
         "method": method, "parameters": params, "size": size, "n": n,
         "seconds_per_image": round(seconds, 5), "device": describe_device(device),
         "precision": precision + ("+channels-last" if channels_last else ""),
         "weights": weights,
     }
+
+
+BYTES_PER_PIXEL = 3 * 4 * 3
+"""A floor on the memory one SIZE x SIZE image needs: three float32 RGB tensors (input,
+output and one intermediate), before any feature map of the network."""
+
+
+def available_memory(device: str) -> int | None:
+    """Bytes free for new tensors on ``device`` (None when it cannot be told)."""
+    if device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            return None
+        return int(torch.cuda.mem_get_info(torch.device(device))[0])
+    try:
+        with open("/proc/meminfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def check_size_fits(size: int, device: str) -> None:
+    """Refuse a ``size`` whose tensors cannot fit in the memory free on ``device``."""
+    need = BYTES_PER_PIXEL * size * size
+    free = available_memory(device)
+    if free is not None and need > free:
+        raise DataError(
+            f"--size {size}: a {size}x{size} image needs more than {human_bytes(need)} for "
+            f"its tensors alone, and only {human_bytes(free)} is free on {device}; choose a "
+            "smaller --size"
+        )
+
+
+def _is_out_of_memory(exc: BaseException) -> bool:
+    """Whether ``exc`` is an allocation failure (CPU allocator, CUDA, Python)."""
+    if isinstance(exc, MemoryError):
+        return True
+    text = str(exc).lower()
+    return any(w in text for w in ("out of memory", "can't allocate memory",
+                                   "not enough memory")) \
+        or type(exc).__name__ == "OutOfMemoryError"
 
 
 def build_network(method: str, weights: str | None):

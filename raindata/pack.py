@@ -18,7 +18,10 @@ refused (:class:`DataError` naming the file). The rain map is not stored: it is
 ``rainy - clean`` exactly, computed by the reader.
 
 The file is written to a temporary ``.h5`` beside the target and renamed onto it
-only when complete, so an interrupted or failed run leaves nothing behind.
+only when complete, so a failed run leaves nothing behind. A run holds the lock
+``.<name>.lock`` beside the target (:mod:`raindata.lock`): a second run writing the same
+file is refused, naming the first; and it removes the temporary file a killed run
+(kill -9) left for the same target.
 """
 
 from __future__ import annotations
@@ -34,8 +37,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from raindata.atomic import atomic_path
+from raindata.atomic import atomic_path, remove_stale_temps
 from raindata.errors import DataError
+from raindata.lock import lock_file
 
 if TYPE_CHECKING:
     import h5py
@@ -129,10 +133,6 @@ def pack(
     is refused unless ``overwrite``. Bad input raises :class:`DataError` naming the
     file, and nothing is left at ``out_path`` (nor any temporary file).
     """
-    import h5py
-
-    from raindata.provenance import record
-
     stride = patch_size if stride is None else stride
     _check_options(patch_size, stride, compression, chunk)
     samples = list(samples)
@@ -143,11 +143,23 @@ def pack(
         dup = sorted({i for i in ids if ids.count(i) > 1})[:3]
         raise DataError(f"{out_path}: duplicate sample ids {dup}")
     target = Path(out_path)
-    if target.exists() and not overwrite:
-        raise DataError(f"{target}: already exists (use --force to replace it)")
     if target.is_dir():
         raise DataError(f"{target}: is a folder, expected an .h5 file path")
-    target.parent.mkdir(parents=True, exist_ok=True)
+    with lock_file(target):  # one writer per file; a second is refused, naming the first
+        remove_stale_temps(target.parent, [target.name])  # a killed run's (we hold the lock)
+        if target.exists() and not overwrite:
+            raise DataError(f"{target}: already exists (use --force to replace it)")
+        return _pack_locked(samples, target, patch_size, stride, compression, chunk,
+                            progress, argv)
+
+
+def _pack_locked(samples: list[Sample], target: Path, patch_size: int, stride: int,
+                 compression: str | None, chunk: int,
+                 progress: Callable[[int], None] | None, argv: list[str] | None) -> PackInfo:
+    """The body of :func:`pack` once it holds the lock of ``target``."""
+    import h5py
+
+    from raindata.provenance import record
 
     start = time.perf_counter()
     with atomic_path(target, suffix=".tmp.h5") as tmp, h5py.File(tmp, "w") as f:

@@ -41,6 +41,11 @@ every reused file is checked against its hash, the PNGs skip the per-file fsync
 ``raindata verify``) finds any PNG whose bytes did not reach the disk by its hash
 and regenerates it identically. synth.json, manifest.csv and direction.txt are
 fsynced.
+
+A run holds ``OUT/.lock`` (:mod:`raindata.lock`) from its first check of ``OUT`` to its
+last write: a second run into the same ``OUT`` is refused, naming the first. A resume
+removes the temporary files a killed run left. A full disk stops the run with one line
+naming the file and the free space; the samples already written are kept for ``--resume``.
 """
 
 from __future__ import annotations
@@ -61,10 +66,18 @@ from typing import Any
 import numpy as np
 
 from raindata.angles import DEFAULT_ANGLES, grid_step, normalize_angle, parse_angles
-from raindata.atomic import atomic_write_text, sha256_bytes, sha256_file
+from raindata.atomic import (
+    DiskFullError,
+    atomic_write_text,
+    naming_disk_full,
+    remove_stale_temps,
+    sha256_bytes,
+    sha256_file,
+)
 from raindata.direction import label_histogram, write_direction_txt
 from raindata.errors import DataError
 from raindata.imageio import is_image_file
+from raindata.lock import LOCK_NAME, lock_folder
 
 FORMAT = "raindata-synth/1"
 SPLITS = ("train", "test")
@@ -383,6 +396,20 @@ def _config_diff(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
 
 
+def _entries(out: Path) -> list[Path]:
+    """What ``out`` holds besides its lock file (empty when ``out`` does not exist)."""
+    return [p for p in out.iterdir() if p.name != LOCK_NAME] if out.is_dir() else []
+
+
+def _clear(out: Path) -> None:
+    """Remove everything in ``out`` but its lock file (a failed fresh run's files)."""
+    for p in _entries(out):
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
+
+
 def _prepare_out(out: Path, cfg: dict[str, Any], resume: bool, argv) -> dict[str, Any]:
     """Refuse, resume or start; returns the synth.json record to keep updating."""
     from raindata.provenance import record
@@ -390,7 +417,7 @@ def _prepare_out(out: Path, cfg: dict[str, Any], resume: bool, argv) -> dict[str
     meta_path = out / "synth.json"
     if out.exists() and not out.is_dir():
         raise DataError(f"{out}: exists and is not a folder")
-    entries = list(out.iterdir()) if out.is_dir() else []
+    entries = _entries(out)
     if entries and not resume:
         raise DataError(
             f"{out}: folder is not empty; use --resume to continue the same run, "
@@ -407,9 +434,8 @@ def _prepare_out(out: Path, cfg: dict[str, Any], resume: bool, argv) -> dict[str
                 f"rerun with the same options or choose a new --out"
             )
         meta.setdefault("resumed", []).append(record(None, argv))
-        for role in ROLES:  # temp files of an interrupted atomic write
-            for tmp in (out / role).glob(".*.tmp"):
-                tmp.unlink(missing_ok=True)
+        for sub in (out, *(out / d for d in (*ROLES, "direction"))):
+            remove_stale_temps(sub)  # of an interrupted run's atomic writes (we hold the lock)
         return meta
     meta = record(cfg, argv)
     atomic_write_text(meta_path, json.dumps(meta, indent=2) + "\n")
@@ -471,17 +497,21 @@ def synthesize(
     if workers < 1:
         raise DataError(f"--workers: expected >= 1, got {workers}")
     out = Path(out)
-    fresh = not out.exists() or not any(out.iterdir())
-    meta = _prepare_out(out, cfg, resume, argv)
-    try:
-        return _synthesize_into(out, cfg, meta, names, clean_root, workers, progress, t0)
-    except DataError:
-        # A bad clean image found mid-run: a folder this run started from nothing is
-        # removed again, so nothing half-written stays behind (a resumed run keeps its
-        # earlier samples, which --resume can continue from).
-        if fresh and not resume:
-            shutil.rmtree(out, ignore_errors=True)
-        raise
+    with lock_folder(out):  # one writer: a second run into OUT is refused, naming this one
+        fresh = not _entries(out)
+        meta = _prepare_out(out, cfg, resume, argv)
+        try:
+            return _synthesize_into(out, cfg, meta, names, clean_root, workers, progress, t0)
+        except DiskFullError as exc:
+            # Every file on disk is whole (atomic writes) and in the journal: keep them.
+            raise DiskFullError(f"{exc}; free some space and rerun with --resume") from None
+        except DataError:
+            # A bad clean image found mid-run: a folder this run started from nothing is
+            # emptied again, so nothing half-written stays behind (a resumed run keeps its
+            # earlier samples, which --resume can continue from).
+            if fresh and not resume:
+                _clear(out)
+            raise
 
 
 def _synthesize_into(out: Path, cfg: dict[str, Any], meta: dict[str, Any], names: list[str],
@@ -507,8 +537,9 @@ def _synthesize_into(out: Path, cfg: dict[str, Any], meta: dict[str, Any], names
 
         def on_row(row: dict[str, str]) -> None:
             rows[int(row["id"])] = row
-            journal.write(json.dumps(row) + "\n")
-            journal.flush()
+            with naming_disk_full(out / JOURNAL):
+                journal.write(json.dumps(row) + "\n")
+                journal.flush()
             if progress is not None:
                 progress(1)
 

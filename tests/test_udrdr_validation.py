@@ -167,6 +167,7 @@ def test_label_check_names_a_mirrored_convention(tmp_path):
 
     rng = np.random.default_rng(0)
     lines = []
+    tmp_path = tmp_path / "labelled"  # a neutral name: a folder named *test* is a test split
     for i in range(1, 13):
         clean = rng.integers(40, 160, (64, 64, 3), dtype=np.uint8)
         layer = LayerParams(density=0.01, length=20.0, width=0.6, intensity=120.0, angle=60.0)

@@ -53,11 +53,11 @@ def collect_inputs(inputs: Sequence[str | os.PathLike]) -> list[Path]:
     return found
 
 
-def plan_outputs(sources: Sequence[Path], out_dir: str | os.PathLike, force: bool) -> list[Path]:
+def plan_outputs(sources: Sequence[Path], out_dir: str | os.PathLike) -> list[Path]:
     """Output PNG path in ``out_dir`` for each source (``<stem>.png``), checked up front.
 
-    DataError when two sources share a stem, when an output would replace its own input,
-    or when an output exists and ``force`` is False.
+    DataError when ``out_dir`` is a file, when two sources share a stem or when an output
+    would replace its own input. Existing outputs are sorted out by :func:`existing_outputs`.
     """
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
@@ -71,13 +71,59 @@ def plan_outputs(sources: Sequence[Path], out_dir: str | os.PathLike, force: boo
                 f"{src} and {by_name[dst.name]} would both be written to {dst}; rename one"
             )
         by_name[dst.name] = src
-        if dst.exists():
-            if dst.resolve() == src.resolve():
-                raise DataError(f"{dst}: output would replace its own input; choose another --out")
-            if not force:
-                raise DataError(f"{dst}: already exists (use --force to replace it)")
+        if dst.exists() and dst.resolve() == src.resolve():
+            raise DataError(f"{dst}: output would replace its own input; choose another --out")
         plan.append(dst)
     return plan
+
+
+def is_complete_output(output: Path, source: Path) -> bool:
+    """Whether ``output`` is a finished output of ``source``: a PNG file that decodes, with
+    the source image's size (a truncated or foreign file is not)."""
+    if not output.is_file() or output.suffix.lower() != ".png":
+        return False
+    try:
+        got = read_image(output)
+        want = read_image(source)
+    except DataError:
+        return False
+    return got.shape[:2] == want.shape[:2]
+
+
+@dataclass(frozen=True)
+class ExistingOutputs:
+    """How :func:`existing_outputs` sorted the planned outputs (indices into them)."""
+
+    todo: list[int]
+    """To derain: missing, incomplete or (with ``force``) existing outputs."""
+    kept: list[int]
+    """Complete outputs already there, kept as they are."""
+    redone: list[int]
+    """Outputs that exist but are incomplete or unreadable: derained again."""
+
+
+def existing_outputs(sources: Sequence[Path], outputs: Sequence[Path], *, force: bool,
+                     rain_maps: Sequence[Path] | None = None) -> ExistingOutputs:
+    """Sort ``outputs`` into those to derain and complete ones to keep (unless ``force``).
+
+    An output is kept when it, and its rain map when ``rain_maps`` are asked for, is
+    complete (:func:`is_complete_output`); so a rerun of an interrupted run continues
+    where it stopped, and redoes the image whose output is broken.
+    """
+    todo: list[int] = []
+    kept: list[int] = []
+    redone: list[int] = []
+    for i, (src, dst) in enumerate(zip(sources, outputs, strict=True)):
+        paths = [dst] + ([rain_maps[i]] if rain_maps is not None else [])
+        present = [p for p in paths if p.exists()]
+        if force or not present:
+            todo.append(i)
+        elif len(present) == len(paths) and all(is_complete_output(p, src) for p in paths):
+            kept.append(i)
+        else:
+            todo.append(i)
+            redone.append(i)
+    return ExistingOutputs(todo, kept, redone)
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,11 @@ Choices where the paper is silent (all config switches):
   states, and the data order follows from ``(seed, step)``, so an interrupted and resumed
   run ends with the same weights, bit for bit on CPU, as an uninterrupted one.
 
+The run holds ``run.out/.lock`` (:mod:`raindata.lock`, rank 0): a second run into the same
+folder is refused, naming the first; temporary files a killed run left are removed. A full
+disk stops the run with one line naming the file and the free space (checkpoints are
+written atomically, a partial log row is cut off), and ``--resume`` continues.
+
 Files in ``run.out``: ``checkpoints/step-N.pt``, ``train_log.csv``, ``config.toml`` (the
 resolved config), ``provenance.json`` (command line, git commit, package versions,
 device per session) and, at the end, ``udrdr_f3.pt`` (F3 only, :func:`save_f3`).
@@ -51,6 +56,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -68,7 +74,7 @@ from models.train import ddp
 from models.train.config import TrainConfig, config_from_dict, diff_keys, dump_toml
 from models.train.data import TrainData, build_data, to_device
 from models.train.log import LOG_NAME, StepLog
-from raindata.atomic import atomic_write_text
+from raindata.atomic import DiskFullError, atomic_write_text, naming_disk_full, remove_stale_temps
 from raindata.errors import DataError
 
 F3_EXPORT = "udrdr_f3.pt"
@@ -330,9 +336,43 @@ def train(
         raise DataError(f"run.device {cfg.run.device!r}: CUDA is not available here")
     info = ddp.init(device)
     try:
-        return _train(cfg, device, info, resume, argv, say, record)
+        with _locked_out(cfg, info):
+            return _train(cfg, device, info, resume, argv, say, record)
     finally:
         ddp.cleanup(info)
+
+
+@contextlib.contextmanager
+def _locked_out(cfg: TrainConfig, info: ddp.DistInfo):
+    """Rank 0 holds ``run.out``'s lock for the whole run (a second run into it is refused,
+    naming this one) and removes the temporary files a killed run left there."""
+    if not info.is_main:
+        yield
+        return
+    from models.train.validate import VAL_LOG
+    from raindata.lock import lock_folder
+
+    out = Path(cfg.run.out)
+    with lock_folder(out):
+        remove_stale_temps(out, (LOG_NAME, CONFIG_NAME, PROVENANCE_NAME, F3_EXPORT,
+                                 F3_BEST_EXPORT, VAL_LOG))
+        remove_stale_temps(out / ckpt.CHECKPOINT_DIR)
+        yield
+
+
+@contextlib.contextmanager
+def _appending(path: Path):
+    """Around an append to the log ``path``: a full disk is one line naming it, and the
+    partial row it left is cut off again (so that a resume never reads half a row)."""
+    size = path.stat().st_size if path.exists() else None
+    try:
+        with naming_disk_full(path):
+            yield
+    except DiskFullError as exc:
+        if size is not None and str(exc).startswith(str(path)):
+            with contextlib.suppress(OSError):
+                os.truncate(path, size)
+        raise
 
 
 def _train(cfg, device, info, resume, argv, say, record) -> TrainResult:
@@ -424,7 +464,8 @@ def _train(cfg, device, info, resume, argv, say, record) -> TrainResult:
                 row = _row(step, epoch, lr_t, lr_s, values, time.perf_counter() - ts, t0)
                 if bad is not None:
                     if log is not None:
-                        log.append(row)
+                        with _appending(log.path):
+                            log.append(row)
                     where = last_ckpt if last_ckpt is not None else "none written yet"
                     raise NonFiniteLoss(
                         f"non-finite loss at step {step + 1} (epoch {epoch}): term "
@@ -436,7 +477,8 @@ def _train(cfg, device, info, resume, argv, say, record) -> TrainResult:
                 done = step + 1
                 row["seconds"] = time.perf_counter() - ts
                 if log is not None and (done % cfg.run.log_every == 0 or done == end):
-                    log.append(row)
+                    with _appending(log.path):
+                        log.append(row)
                 every = cfg.run.checkpoint_every
                 validate = cfg.val.enabled and (done % cfg.val.every == 0 or done == total)
                 if (every and done % every == 0) or done == end or validate:
@@ -444,7 +486,8 @@ def _train(cfg, device, info, resume, argv, say, record) -> TrainResult:
                         last_ckpt = ckpt.save_checkpoint(ckpt.checkpoint_path(out, done),
                                                          trainer.state(done, done // spe))
                         if val is not None and validate:
-                            val.run(done, done // spe, last_ckpt)
+                            with _appending(val.log_path):
+                                val.run(done, done // spe, last_ckpt)
                         ckpt.prune_checkpoints(out, cfg.run.keep_checkpoints)
                     ddp.barrier(info)
                 if bar is not None:
@@ -455,7 +498,8 @@ def _train(cfg, device, info, resume, argv, say, record) -> TrainResult:
         if main and session:
             session["status"] = "nonfinite" if isinstance(exc, NonFiniteLoss) else "stopped"
             session["stopped_at_step"] = done
-            _write_provenance(out, session)
+            with contextlib.suppress(DiskFullError):  # the first error is the one to tell
+                _write_provenance(out, session)
         raise
     seconds = time.perf_counter() - t0
     rate = (done - start) / seconds if seconds > 0 else 0.0
@@ -534,11 +578,12 @@ class _Validation:
 
     def __init__(self, cfg: TrainConfig, out: Path, start: int, device: torch.device,
                  trainer: Trainer, say: Echo) -> None:
-        from models.train.validate import ValLog, load_val_set
+        from models.train.validate import VAL_LOG, ValLog, load_val_set
 
         self.cfg, self.out, self.device, self.trainer, self.say = cfg, out, device, trainer, say
         self.data = load_val_set(cfg.val)
         self.log = ValLog(out, start)
+        self.log_path = out / VAL_LOG
         self.model = "F3" if trainer.student_on else "teacher F2(x - F1(x))"
         self.last = ""
         say(f"validation: {len(self.data)} images of {cfg.val.name} ({cfg.val.root}) every "

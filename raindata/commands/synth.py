@@ -87,7 +87,9 @@ def synth(ctx: click.Context, clean, ids, out, angles, count, per_image, split, 
     labelled angle plus jitter) to a clean image: rainy = clip(latent + streak, 0, 255)
     in uint8. Output: OUT/rainy/N.png, OUT/latent/N.png, OUT/streak/N.png,
     OUT/direction/direction.txt ("N LABEL" per line), OUT/manifest.csv, OUT/synth.json.
-    The same command gives byte-identical files for any --workers.
+    The same command gives byte-identical files for any --workers. One run writes OUT at
+    a time: a second is refused, naming the first (OUT/.lock); after a kill or a full
+    disk, --resume continues.
 
     \b
     Examples:
