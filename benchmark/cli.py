@@ -9,13 +9,14 @@ from pathlib import Path
 import click
 
 from benchmark.methods import QUANTIZE_CHOICES
-from raindata.clitools import ToolGroup
+from raindata.clitools import ToolGroup, max_pixels_option
 
 HELP = {"help_option_names": ["-h", "--help"]}
 
 
 @click.group(cls=ToolGroup, context_settings=HELP)
 @click.version_option(package_name="derain-toolkit")
+@max_pixels_option
 def main() -> None:
     """Score deraining methods with the protocol papers report, and export tables."""
 

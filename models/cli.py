@@ -6,7 +6,7 @@ import importlib.util
 
 import click
 
-from raindata.clitools import LazyGroup
+from raindata.clitools import LazyGroup, max_pixels_option
 
 COMMANDS = {
     "derain": "models.commands.derain:derain",
@@ -40,5 +40,6 @@ class UdrdrGroup(LazyGroup):
 
 @click.group(cls=UdrdrGroup, lazy_commands=COMMANDS, context_settings=HELP)
 @click.version_option(package_name="derain-toolkit")
+@max_pixels_option
 def main() -> None:
     """UDRDR (ICCV 2021): train the networks; derain images with any registered method."""

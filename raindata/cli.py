@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from raindata.clitools import LazyGroup
+from raindata.clitools import LazyGroup, max_pixels_option
 
 COMMANDS = {
     "synth": "raindata.commands.synth:synth",
@@ -21,5 +21,6 @@ HELP = {"help_option_names": ["-h", "--help"]}
 
 @click.group(cls=LazyGroup, lazy_commands=COMMANDS, context_settings=HELP)
 @click.version_option(package_name="derain-toolkit")
+@max_pixels_option
 def main() -> None:
     """Rain datasets done right: synthesis, layouts, manifests, loaders."""

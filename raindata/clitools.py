@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -73,3 +74,20 @@ class LazyGroup(ToolGroup):
             close = difflib.get_close_matches(name, self.list_commands(ctx), n=3)
             hint = f" (did you mean: {', '.join(close)}?)" if close else ""
             raise click.UsageError(f"no such command {name!r}{hint}", ctx) from None
+
+
+def _set_max_pixels(ctx: click.Context, param: click.Parameter, value: int | None) -> None:
+    if value is not None:
+        from raindata.imageio import MAX_PIXELS_ENV
+
+        os.environ[MAX_PIXELS_ENV] = str(value)
+
+
+def max_pixels_option(func):
+    """``--max-pixels N`` on a command group: the image size limit of every reader in this
+    process (sets ``$RAINDATA_MAX_PIXELS``; default 67,108,864 = 8192 x 8192)."""
+    return click.option(
+        "--max-pixels", type=click.IntRange(min=1), expose_value=False, is_eager=True,
+        callback=_set_max_pixels,
+        help="Refuse images with more pixels than this (default 67108864 = 8192x8192; "
+             "also $RAINDATA_MAX_PIXELS).")(func)

@@ -88,7 +88,8 @@ def _check_pixels(name: str, width: int, height: int, limit: int) -> None:
     if width * height > limit:
         raise DataError(
             f"{name}: {width}x{height} pixels ({_megapixels(width * height)}) is above the "
-            f"limit of {limit} pixels ({_megapixels(limit)}); set {MAX_PIXELS_ENV} to raise it"
+            f"limit of {limit} pixels ({_megapixels(limit)}); raise it with --max-pixels or "
+            f"{MAX_PIXELS_ENV}"
         )
 
 
@@ -175,7 +176,7 @@ def read_image_bytes(path: str | os.PathLike, max_pixels: int | None = None) -> 
     if len(data) > most:
         raise DataError(
             f"{p}: file larger than {most} bytes, more than an image within the limit of "
-            f"{limit} pixels can take; set {MAX_PIXELS_ENV} to raise it"
+            f"{limit} pixels can take; raise it with --max-pixels or {MAX_PIXELS_ENV}"
         )
     return data
 

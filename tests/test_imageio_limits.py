@@ -81,7 +81,7 @@ def test_a_real_large_image_is_refused_from_its_header_before_decoding(tmp_path,
         read_image(path, max_pixels=1_000_000)
     assert str(err.value) == (
         f"{path}: 3000x3000 pixels (9.0 megapixels) is above the limit of 1000000 pixels "
-        f"(1.0 megapixels); set {MAX_PIXELS_ENV} to raise it"
+        f"(1.0 megapixels); raise it with --max-pixels or {MAX_PIXELS_ENV}"
     )
 
 
@@ -151,3 +151,23 @@ def test_truncated_and_empty_files_name_the_file():
                           ("nan_float.tiff", "unsupported sample type float32")]:
         with pytest.raises(DataError, match=rf"{name}: {message}"):
             read_image(CORPUS / name)
+
+
+def test_max_pixels_option_of_every_command_group(tmp_path, monkeypatch):
+    """`raindata|udrdr|benchmark --max-pixels N CMD` sets the limit for that process."""
+    from click.testing import CliRunner
+
+    from raindata.cli import main as raindata
+    from raindata.imageio import MAX_PIXELS_ENV, write_png
+
+    monkeypatch.delenv(MAX_PIXELS_ENV, raising=False)
+    write_png(tmp_path / "imgs" / "a.png", np.zeros((40, 50, 3), np.uint8))
+    res = CliRunner().invoke(raindata, ["--max-pixels", "1000", "verify", "unpaired",
+                                        str(tmp_path / "imgs")])
+    assert res.exit_code == 1 and "a.png: 50x40 pixels" in res.output, res.output
+    monkeypatch.delenv(MAX_PIXELS_ENV, raising=False)
+    from benchmark.cli import main as benchmark
+    from models.cli import main as udrdr
+
+    for group in (benchmark, udrdr):
+        assert "--max-pixels" in CliRunner().invoke(group, ["--help"]).output
