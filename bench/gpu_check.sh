@@ -4,7 +4,8 @@
 # 1. paper config (16 blocks, 64/64/128, batch 12, patch 128) with AMP fp16 for 50 steps on
 #    generated demo data: steps/s (median of steps 6-50) and peak GPU memory;
 # 2. F3 (paper config) on one 512x512 image, fp32, as in Table 3 (0.17 s on a TITAN RTX):
-#    mean seconds over 100 passes after 3 warm-ups, and its peak memory.
+#    mean seconds over 100 passes after 3 warm-ups, and its peak memory;
+# 3. `benchmark time` of every registered network on the GPU (the paper's Table 3).
 # Record the output in bench/results/ with the GPU name and the commit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,7 +37,7 @@ print(f"train paper config, AMP fp16, batch 12, patch 128: {1 / med:.2f} steps/s
       f"last total loss {float(rows[-1]['total']):.4f}")
 
 import time, torch
-from models.udrdr import UDRDRConfig, build_f3
+from models.archs.udrdr import UDRDRConfig, build_f3
 torch.cuda.reset_peak_memory_stats()
 net = build_f3(UDRDRConfig.paper()).cuda().eval()
 x = torch.rand(1, 3, 512, 512, device="cuda")
@@ -54,7 +55,11 @@ print(f"F3 inference 512x512 fp32: {sec:.4f} s/image ({params / 1e6:.2f}M parame
       f"peak memory {torch.cuda.max_memory_allocated() / 2**30:.2f} GiB")
 PYEOF
 BENCH="$(dirname "$PY")/benchmark"; [ -x "$BENCH" ] || BENCH=benchmark
-if "$BENCH" time --help >/dev/null 2>&1; then   # the registry's F3 (same network as above)
-  "$BENCH" time --method udrdr --device cuda --size 512 --n 100 --results "$TMP/results" \
-    || echo "benchmark time --method udrdr failed (the python figure above stands)"
-fi
+# 3. Table 3 on the GPU: every registered network at 512x512 through the inference engine
+#    (the method's own pre/post-processing included), fp32, 100 passes after 3 warm-ups.
+for METHOD in $("$PY" -c "from models.registry import get_card, list_methods
+print(' '.join(n for n in list_methods() if get_card(n).network))"); do
+  "$BENCH" time --method "$METHOD" --device cuda --size 512 --n 100 --results "$TMP/results" \
+    || echo "benchmark time --method $METHOD failed"
+done
+"$BENCH" table --results "$TMP/results" --layout table3 --format markdown
