@@ -10,9 +10,12 @@ the seed spread. Phases (each resumable, each skips what is done):
     python bench/udrdr_study.py all
 
 ``train`` runs ``--lanes`` trainings at once (one torch thread each). ``score`` scores each
-run's validation-selected F3 (``udrdr_f3_best.pt``) and teacher (``checkpoints/best.pt``)
-on Rain100L test, Rain100H test, the synthetic held-out split (``data/cpu/test``) and the
-SIRR real images (NIQE), plus the rainy input and PReNet (official weights) for scale.
+run's validation-selected F3 (``udrdr_f3_best.pt``; the teacher from
+``checkpoints/best.pt`` where there is no F3) on Rain100L test and the synthetic held-out
+split (``data/cpu/test``); the main-table runs (:data:`MAIN_RUNS`) also on Rain100H test
+and with their teacher, three of them (:data:`NIQE_RUNS`) with NIQE on the SIRR real
+images; plus the rainy input and PReNet (official weights) for scale. (Scoring everything
+everywhere would cost more CPU than the training: see the CPU budget in the README.)
 ``report`` writes ``bench/results/udrdr_study.{csv,md}``, the ``benchmark table`` layouts
 and plots (PNG) of the sweeps and training curves.
 
@@ -130,12 +133,34 @@ SET_LABEL = {"rain100l": "Rain100L", "rain100h": "Rain100H",
              "raindirection": "synthetic held-out", "sirr": "SIRR real"}
 
 
+MAIN_RUNS = ("full-s0", "full-s1", "lambda0-s0", "lambda0-s1", "nodistill")
+"""Runs of the main table: scored on every set (Rain100H too); the sweeps on Rain100L and
+the synthetic held-out split only, to fit the CPU budget."""
+NIQE_RUNS = ("full-s0", "lambda0-s0", "nodistill")
+"""Runs whose selected model is also scored with NIQE on the SIRR real images (68.7
+megapixels: about 17 CPU-minutes per model at this size)."""
+
+
 def models_of(run: Run) -> list[tuple[str, str, Path]]:
-    """(label, method, weights) scored for a finished run: the selected F3 and teacher."""
-    found = [("teacher", "udrdr-teacher", run.out / "checkpoints" / "best.pt")]
+    """(label, method, weights) scored for a finished run: the selected F3, and the teacher
+    where it is the model (no distillation) or that of a full model (Table 5)."""
+    found = []
     if run.student:
-        found.insert(0, ("f3", "udrdr", run.out / "udrdr_f3_best.pt"))
+        found.append(("f3", "udrdr", run.out / "udrdr_f3_best.pt"))
+    if not run.student or run.name.startswith("full-"):
+        found.append(("teacher", "udrdr-teacher", run.out / "checkpoints" / "best.pt"))
     return found
+
+
+def sets_of(run_name: str, label: str) -> list[tuple[str, str, str, tuple[str, ...]]]:
+    """The evaluation sets of one scored model (see MAIN_RUNS and NIQE_RUNS)."""
+    wanted = {"rain100l", "raindirection"}
+    if run_name in MAIN_RUNS or run_name == "_reference":
+        wanted.add("rain100h")
+    tested = label == ("teacher" if run_name == "nodistill" else "f3")
+    if run_name in NIQE_RUNS and tested:
+        wanted.add("sirr")
+    return [e for e in EVAL_SETS if e[0] in wanted]
 
 
 REFERENCE: tuple[tuple[str, str, str | None], ...] = (
@@ -144,11 +169,11 @@ REFERENCE: tuple[tuple[str, str, str | None], ...] = (
 )
 
 
-def score_one(method: str, weights: str | None, results: Path) -> None:
-    """``benchmark run`` of one model on every evaluation set (resumes; no work if done)."""
+def score_one(method: str, weights: str | None, results: Path, sets) -> None:
+    """``benchmark run`` of one model on ``sets`` (resumes; no work if done)."""
     from benchmark.runner import RunRequest, run_one
 
-    for dataset, root, split, metrics in EVAL_SETS:
+    for dataset, root, split, metrics in sets:
         req = RunRequest(method=method, dataset=dataset, data_root=root, split=split,
                          weights=weights, metrics=metrics, results=results,
                          argv=[sys.argv[0], "score"])
@@ -165,14 +190,15 @@ def score(runs: list[Run]) -> None:
     for label, method, weights in REFERENCE:
         path = str(SHARED / "prenet_official" / weights) if weights else None
         print(f"reference {label}", flush=True)
-        score_one(method, path, RESULTS / "_reference")
+        sets = [e for e in EVAL_SETS if e[0] != "sirr"]
+        score_one(method, path, RESULTS / "_reference", sets)
     for run in runs:
         if not finished(run):
             print(f"skip {run.name}: training not finished", flush=True)
             continue
         for label, method, weights in models_of(run):
             print(f"{run.name} {label}", flush=True)
-            score_one(method, str(weights), RESULTS / run.name / label)
+            score_one(method, str(weights), RESULTS / run.name / label, sets_of(run.name, label))
 
 
 def main(argv: list[str] | None = None) -> None:
