@@ -163,10 +163,8 @@ def sets_of(run_name: str, label: str) -> list[tuple[str, str, str, tuple[str, .
     return [e for e in EVAL_SETS if e[0] in wanted]
 
 
-REFERENCE: tuple[tuple[str, str, str | None], ...] = (
-    ("input", "input", None),
-    ("prenet", "prenet", "PReNet6_Rain100L.pth"),
-)
+REFERENCE: tuple[tuple[str, str, str | None], ...] = (("input", "input", None),)
+"""Scored here for scale; PReNet's rows come from ``bench/baselines.py``'s runs."""
 
 
 def score_one(method: str, weights: str | None, results: Path, sets) -> None:
