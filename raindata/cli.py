@@ -13,6 +13,7 @@ COMMANDS = {
     "verify": "raindata.commands.layouts:verify",
     "index": "raindata.commands.layouts:index",
     "pack": "raindata.commands.pack:pack",
+    "overlap": "raindata.commands.overlap:overlap",
 }
 
 

@@ -52,6 +52,7 @@ def _forward(read_fd: int, out_fd: int) -> None:
                 keep += line + b"\n"
             if pending and not _may_be_chatter(pending):
                 keep, pending = keep + pending, b""
+                dropped = False  # its newline, when it comes, belongs to this text
             if keep:
                 _write_all(out_fd, keep)
         if pending and not CHATTER.match(pending):
@@ -159,15 +160,25 @@ _FILTER = _Filter()
 _FORK_HOOKED = False
 
 
+_DECODE_LOCK = threading.RLock()
+"""Decodes run one at a time per process: a C decoder writes each message in several
+pieces (text, then newline), and two decoders in two threads would interleave them
+beyond any filter's repair."""
+
+
 @contextlib.contextmanager
 def quiet_decoders(cv2=None) -> Iterator[None]:
     """Drop decoder chatter from stderr (and silence OpenCV's log) inside the block.
 
-    Thread-safe and re-entrant; everything else written to stderr meanwhile is
-    forwarded unchanged.
+    The blocks of all threads are serialized (:data:`_DECODE_LOCK`), so decoder messages
+    never interleave with each other; everything else written to stderr meanwhile is
+    forwarded unchanged (only text that another thread writes in the instant between a
+    decoder's message and its newline could be taken for part of that message).
+    Re-entrant.
     """
-    _FILTER.enter(getattr(getattr(cv2, "utils", None), "logging", None))
-    try:
-        yield
-    finally:
-        _FILTER.exit()
+    with _DECODE_LOCK:
+        _FILTER.enter(getattr(getattr(cv2, "utils", None), "logging", None))
+        try:
+            yield
+        finally:
+            _FILTER.exit()

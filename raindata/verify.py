@@ -2,7 +2,9 @@
 
 Both decode every image fully (a truncated file is caught), in a small thread pool,
 and report through an optional ``progress(done, total)`` callback. ``verify`` collects
-every problem (one per line, naming the file) instead of stopping at the first.
+every problem (one per line, naming the file) instead of stopping at the first, and
+compares the tree with the fingerprints of the dataset's canonical copies where there
+are any (:mod:`raindata.fingerprints`): which version this is, and which files differ.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from raindata.errors import DataError
+from raindata.fingerprints import canonical, read_table
+from raindata.fingerprints.compare import SplitMatch, compare_tree
 from raindata.layouts import get_layout
 from raindata.layouts.scan import Problem, ScanResult, natural_key, scan
 from raindata.layouts.spec import Sample, SplitLocation
@@ -52,6 +56,8 @@ class FileFact:
     width: int | None
     height: int | None
     sha256: str
+    #: :func:`raindata.fingerprints.pixel_sha256` of the decoded image (None: undecodable)
+    pixel_sha256: str | None = None
 
 
 @dataclass
@@ -66,6 +72,10 @@ class VerifyReport:
     problems: list[Problem] = field(default_factory=list)
     images_decoded: int = 0
     hashes_checked: int = 0
+    #: Every file read (paths relative to ``root``).
+    facts: list[FileFact] = field(default_factory=list)
+    #: Per split, how it compares with the canonical fingerprints (empty: no table).
+    fingerprints: list[SplitMatch] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -86,8 +96,10 @@ class VerifyReport:
         )
 
     def lines(self) -> list[str]:
-        """The report: one line per problem, then the summary."""
-        return [str(p) for p in self.problems] + [self.summary()]
+        """The report: one line per problem, the fingerprint verdict per split with the
+        files that differ, then the summary."""
+        found = [line for m in self.fingerprints for line in m.lines()]
+        return [str(p) for p in self.problems] + found + [self.summary()]
 
 
 @dataclass(frozen=True)
@@ -113,6 +125,7 @@ def _files(sample: Sample) -> list[tuple[str, Path]]:
 def _read_sample(sample: Sample, root: Path) -> tuple[list[FileFact], list[Problem]]:
     """Read, hash and fully decode every file of ``sample``; check sizes within it."""
     from raindata.atomic import sha256_bytes
+    from raindata.fingerprints import pixel_sha256
     from raindata.imageio import decode_image, read_image_bytes
 
     facts: list[FileFact] = []
@@ -134,7 +147,8 @@ def _read_sample(sample: Sample, root: Path) -> tuple[list[FileFact], list[Probl
             continue
         h, w = img.shape[:2]
         sizes[role] = (w, h)
-        facts.append(FileFact(rel, role, sample.split, sample.id, w, h, sha256_bytes(data)))
+        facts.append(FileFact(rel, role, sample.split, sample.id, w, h, sha256_bytes(data),
+                              pixel_sha256(img)))
     if sample.side_by_side and "rainy" in sizes and sizes["rainy"][0] % 2:
         problems.append(Problem(
             _rel(sample.rainy, root),
@@ -295,15 +309,27 @@ def verify(
     manifest: str | os.PathLike | None = None,
     progress: Progress | None = None,
     workers: int = 2,
+    fingerprints: str | os.PathLike | None = None,
 ) -> VerifyReport:
     """Check ``root`` against layout ``name``: counts, naming, pairing, decoding, sizes, sha256.
 
+    Then compares every split with the fingerprints of the dataset's canonical copies:
+    the packaged table (:func:`raindata.fingerprints.canonical`), or the table file
+    ``fingerprints`` when given. That comparison is reported, never a problem.
     Raises :class:`DataError` only when nothing can be checked (missing root, unknown
-    layout or variant, mixed variants, unreadable manifest); every other problem is
-    listed in the returned report.
+    layout or variant, mixed variants, unreadable manifest or fingerprint table); every
+    other problem is listed in the returned report.
     """
     layout = get_layout(name)
     entries = read_manifest(manifest) if manifest is not None else None
+    if fingerprints is None:
+        known = canonical(layout.name)
+    else:
+        table = read_table(fingerprints)
+        known = [r for r in table if r.dataset == layout.name]
+        if not known:
+            listed = ", ".join(sorted({r.dataset for r in table})) or "nothing"
+            raise DataError(f"{fingerprints}: no fingerprints of {layout.name} (it lists {listed})")
     det, results = scan(layout, Path(root), split)
     top = det.root
     problems: list[Problem] = [p for r in results for p in r.problems]
@@ -331,8 +357,9 @@ def verify(
                      r.location.layout.count)
         for r in results
     ]
+    matches = compare_tree(facts_list, [s.split for s in summaries], known) if known else []
     return VerifyReport(layout.name, top, det.variant.name, layout.paired, summaries, problems,
-                        images, hashed)
+                        images, hashed, facts_list, matches)
 
 
 def index(

@@ -204,30 +204,35 @@ def test_decoder_chatter_stays_off_stderr(tmp_path):
 
 
 def test_decoder_chatter_filter_keeps_other_output():
-    """Everything that is not decoder chatter still reaches stderr, in order, also while
-    decodes overlap in threads."""
+    """Everything that is not decoder chatter still reaches stderr, in order: lines and
+    partial lines written between and around decodes of bad files, in the main thread and
+    in threads decoding at the same time (decodes are serialized, chatter dropped)."""
     code = (
         "import sys, threading\n"
         "from raindata.imageio import read_image\n"
         "from raindata.quiet import quiet_decoders\n"
         "bad, ok = sys.argv[1], sys.argv[2]\n"
-        "def work():\n"
-        "    for _ in range(20):\n"
-        "        read_image(ok)\n"
-        "        try: read_image(bad)\n"
-        "        except Exception: pass\n"
-        "ts = [threading.Thread(target=work) for _ in range(3)]\n"
-        "[t.start() for t in ts]\n"
+        "for i in range(5):\n"
+        "    read_image(ok)\n"
+        "    try: read_image(bad)\n"
+        "    except Exception: pass\n"
+        "    print(f'line {i}', file=sys.stderr, flush=True)\n"
         "with quiet_decoders():\n"
-        "    print('kept line', file=sys.stderr, flush=True)\n"
         "    sys.stderr.write('partial ')\n"
         "    sys.stderr.flush()\n"
         "print('end', file=sys.stderr)\n"
-        "[t.join() for t in ts]\n"
+        "def work():\n"
+        "    for _ in range(10):\n"
+        "        try: read_image(bad)\n"
+        "        except Exception: pass\n"
+        "ts = [threading.Thread(target=work) for _ in range(3)]\n"
+        "[t.start() for t in ts]; [t.join() for t in ts]\n"
+        "print('after threads', file=sys.stderr)\n"
     )
     out = _python(code, str(CORPUS / "bad_crc.png"), str(CORPUS / "chatty.png"))
     assert out.returncode == 0, out.stderr
-    assert out.stderr == "kept line\npartial end\n"
+    expected = "".join(f"line {i}\n" for i in range(5)) + "partial end\nafter threads\n"
+    assert out.stderr == expected
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs and /dev/zero")

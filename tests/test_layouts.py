@@ -188,7 +188,9 @@ def test_every_dataset_and_variant_is_found(tmp_path, name, build, sub, variant,
 
 
 def test_every_registered_layout_has_a_fake_tree():
-    assert {c[0] for c in CASES} == set(list_datasets())
+    """This file covers the original layouts; tests/test_layouts_more.py the others (and
+    checks that the two together cover the registry)."""
+    assert {c[0] for c in CASES} <= set(list_datasets())
 
 
 def test_pairing_is_by_name_not_sort_order(tmp_path):

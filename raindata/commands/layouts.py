@@ -11,7 +11,7 @@ import click
 
 
 @contextlib.contextmanager
-def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
+def progress_bar(label: str) -> Iterator[Callable[[int, int], None] | None]:
     """A progress callback drawing a click progress bar on a terminal (None otherwise)."""
     stream = sys.stderr
     if not stream.isatty():
@@ -50,19 +50,29 @@ def list_cmd(verbose: bool) -> None:
 @click.option("--manifest", type=click.Path(path_type=Path),
               help="A manifest (from `raindata index`) whose sizes and sha256 must match.")
 @click.option("--workers", default=2, show_default=True, help="Threads decoding images.")
-def verify(name: str, root: Path, split: str | None, manifest: Path | None, workers: int) -> None:
+@click.option("--fingerprints", type=click.Path(path_type=Path),
+              help="Compare with this fingerprint table instead of the packaged one.")
+def verify(name: str, root: Path, split: str | None, manifest: Path | None, workers: int,
+           fingerprints: Path | None) -> None:
     """Check the dataset folder ROOT against layout NAME (see `raindata list`).
 
     Detects which layout variant ROOT holds, then checks counts, file naming, pairing
     by name, that every image decodes, that sizes match within a pair, and sha256
     where a manifest has it. Prints one line per problem, naming the file, and exits
     with status 1 if there is any; prints an OK summary otherwise.
+
+    Where the dataset has fingerprints of a canonical copy (Rain100L, Rain100H), each
+    split is also compared with them by the sha256 of its decoded pixels, whatever the
+    file names or layout variant: "matches the canonical original Rain100L test set
+    (200 files)", or "differs from it in N files" followed by the files that are
+    missing, extra, have different pixels, or are re-encoded (same pixels, other
+    bytes). This comparison does not change the exit status.
     """
     from raindata.verify import verify as run
 
-    with _progress("verifying") as progress:
+    with progress_bar("verifying") as progress:
         report = run(name, root, split=split, manifest=manifest, progress=progress,
-                     workers=workers)
+                     workers=workers, fingerprints=fingerprints)
     for line in report.lines():
         click.echo(line)
     if not report.ok:
@@ -86,7 +96,7 @@ def index(name: str, root: Path, out: Path, split: str | None, force: bool, work
     """
     from raindata.verify import index as run
 
-    with _progress("indexing") as progress:
+    with progress_bar("indexing") as progress:
         result = run(name, root, out, split=split, force=force, progress=progress,
                      workers=workers, argv=sys.argv)
     counts = ", ".join(f"{k} {v}" for k, v in result.counts.items())

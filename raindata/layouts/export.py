@@ -28,7 +28,9 @@ def _split(s: SplitLayout) -> dict[str, Any]:
         "count": s.count,
         "folders": list(s.dirs),
         "files": [
-            {"role": p.role, "example": p.example, "regex": p.regex, "required": p.required}
+            {"role": p.role, "example": p.example, "regex": p.regex, "required": p.required,
+             **({"shared": "one file serves every sample with these id groups"}
+                if p.shared else {})}
             for p in s.patterns
         ],
     }
@@ -37,7 +39,10 @@ def _split(s: SplitLayout) -> dict[str, Any]:
     if s.id_range:
         out["ids"] = {"range": list(s.id_range), "inside": not s.outside_range}
     if s.side_by_side:
-        out["side_by_side"] = "left half rainy, right half clean"
+        out["side_by_side"] = (
+            "left half clean, right half rainy" if s.clean_left
+            else "left half rainy, right half clean"
+        )
     if s.checksums:
         out["checksums"] = s.checksums
     if s.note:

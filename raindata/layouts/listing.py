@@ -18,7 +18,9 @@ def format_listing(verbose: bool = False) -> list[str]:
     rows = [("NAME", "TYPE", "SPLITS (expected counts)", "VARIANTS")]
     for lay in layouts:
         paired = lay.paired_splits
-        if len(paired) == len(lay.splits):
+        if lay.clean_only:
+            kind = "clean images"
+        elif len(paired) == len(lay.splits):
             kind = "paired"
         elif paired:
             kind = f"no-reference ({', '.join(paired)} paired)"

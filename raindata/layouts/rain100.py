@@ -19,8 +19,8 @@ Ids are the image numbers without zero padding, so all three variants share ids.
 
 from __future__ import annotations
 
+from raindata.layouts.naming import INPUT_TARGET
 from raindata.layouts.spec import (
-    ANY_IMAGE,
     DatasetLayout,
     Pattern,
     SplitLayout,
@@ -106,12 +106,7 @@ def _restormer(letter: str) -> Variant:
     test = SplitLayout(
         split="test",
         dirs=("test", f"test/Rain100{letter}", f"Rain100{letter}"),
-        patterns=(
-            Pattern("rainy", "input/*", rf"input/(?P<stem>[^/]+)\.{ANY_IMAGE}", "input/{stem}.png"),
-            Pattern(
-                "clean", "target/*", rf"target/(?P<stem>[^/]+)\.{ANY_IMAGE}", "target/{stem}.png"
-            ),
-        ),
+        patterns=INPUT_TARGET,
         count=100,
     )
     return Variant(

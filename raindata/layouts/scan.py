@@ -334,17 +334,27 @@ def scan_location(
             f"expected names like {examples}",
         ))
     primary = matched[sl.primary.role]
+    # role -> sample id -> the id of its partner file of that role (shared files: many to one)
+    partner: dict[str, dict[str, str]] = {
+        pat.role: {ident: sample_id(pat.partner_groups(groups))
+                   for ident, (_, groups) in primary.items()}
+        for pat in sl.patterns[1:]
+    }
     for pat in sl.patterns[1:]:
         found = matched[pat.role]
+        wanted = partner[pat.role]
         if pat.required or found:
             for ident, (p, groups) in primary.items():
-                if ident not in found:
+                if wanted[ident] not in found:
                     want = _rel(folder / pat.render(groups), root)
                     problems.append(Problem(_rel(p, root), f"no {pat.role} partner {want}"))
         if not pat.orphans_ok:
+            used = set(wanted.values())
             for ident, (p, groups) in found.items():
-                if ident not in primary:
-                    want = _rel(folder / sl.primary.render(groups), root)
+                if ident not in used:
+                    # a shared file lacks some of the primary's groups: show the first one
+                    full = {**dict.fromkeys(sl.primary.groups, 1), **groups}
+                    want = _rel(folder / sl.primary.render(full), root)
                     problems.append(
                         Problem(_rel(p, root), f"no {sl.primary.role} partner {want}")
                     )
@@ -365,7 +375,8 @@ def scan_location(
             problems.append(Problem(_rel(label_path, root), "direction label file missing"))
     samples = []
     for ident in sorted(primary, key=natural_key):
-        files = {role: matched.get(role, {}).get(ident) for role in ROLES}
+        files = {role: matched.get(role, {}).get(partner.get(role, {}).get(ident, ident))
+                 for role in ROLES}
         samples.append(Sample(
             id=ident,
             split=sl.split,
@@ -374,6 +385,7 @@ def scan_location(
             streak=files["streak"][0] if files["streak"] else None,
             angle=angles.get(ident),
             side_by_side=sl.side_by_side,
+            clean_left=sl.clean_left,
         ))
     return ScanResult(loc, samples, problems, list(left_out.values()))
 

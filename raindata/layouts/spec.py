@@ -33,6 +33,8 @@ class Sample:
     streak: Path | None = None
     angle: float | None = None
     side_by_side: bool = False
+    #: Side-by-side files hold ``[clean | rainy]`` (Rain800) instead of ``[rainy | clean]``.
+    clean_left: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,11 @@ class Pattern:
     must match a candidate's relative POSIX path in full; its named groups, joined by
     ``-`` in order (all-digit values without leading zeros), make the sample id.
     ``template`` renders the expected name from those groups (for messages).
+
+    ``shared``: one file of this (partner) role serves every sample whose id groups agree
+    with its own groups, which must be a subset of the primary's: Rain1400's ground truth
+    ``901.jpg`` (group ``n``) belongs to ``901_1.jpg`` .. ``901_14.jpg`` (groups ``n``,
+    ``k``). Still pairing by name, never by order.
     """
 
     role: str
@@ -51,6 +58,7 @@ class Pattern:
     template: str
     required: bool = True
     orphans_ok: bool = False
+    shared: bool = False
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
@@ -58,6 +66,19 @@ class Pattern:
         compiled = re.compile(self.regex)
         if not compiled.groupindex:
             raise ValueError(f"pattern {self.regex!r} has no named group to build an id")
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        """The named groups of ``regex``, in order (they make the id)."""
+        index = self.compiled.groupindex
+        return tuple(sorted(index, key=index.__getitem__))
+
+    def partner_groups(self, groups: dict[str, str | int]) -> dict[str, str | int]:
+        """The id groups a file of this role must have to partner the sample with
+        ``groups``: all of them, or for a ``shared`` role only this pattern's own."""
+        if not self.shared:
+            return groups
+        return {g: groups[g] for g in self.groups if g in groups}
 
     @property
     def compiled(self) -> re.Pattern[str]:
@@ -73,8 +94,9 @@ class Pattern:
 
     @property
     def example(self) -> str:
-        """An example file name, e.g. ``rainy/rain-001.png``."""
-        return self.template.format(n=1, stem="1", level="Heavy")
+        """An example file name, e.g. ``rainy/rain-001.png`` (every number group is 1)."""
+        values: dict[str, str | int] = dict.fromkeys(self.groups, 1)
+        return self.template.format(**{**values, "stem": "1", "level": "Heavy"})
 
 
 @dataclass(frozen=True)
@@ -97,7 +119,21 @@ class SplitLayout:
     labels_required: bool = False
     checksums: str | None = None
     side_by_side: bool = False
+    clean_left: bool = False
     note: str = ""
+
+    def __post_init__(self) -> None:
+        if self.clean_left and not self.side_by_side:
+            raise ValueError("clean_left describes side-by-side files; set side_by_side too")
+        if self.primary.shared:
+            raise ValueError("the primary pattern defines the samples; it cannot be shared")
+        have = set(self.primary.groups)
+        for p in self.patterns[1:]:
+            if p.shared and not set(p.groups) <= have:
+                raise ValueError(
+                    f"shared pattern {p.regex!r} uses groups the primary "
+                    f"{self.primary.regex!r} lacks"
+                )
 
     @property
     def primary(self) -> Pattern:
@@ -203,14 +239,21 @@ class DatasetLayout:
         return tuple(specs)
 
     def split_paired(self, split: str) -> bool:
-        """Whether ``split`` has ground truth: its files include a clean role (or are
-        side-by-side pairs) in some variant. Pairing belongs to the split: SIRR-Data's
+        """Whether ``split`` has ground truth: a rainy image has a clean partner (or is one
+        half of a side-by-side pair) in some variant; a set of clean images alone (DIV2K)
+        is not paired. Pairing belongs to the split: SIRR-Data's
         real test images have no reference, its ``val`` pairs do."""
         layouts = [sl for v in self.variants if (sl := v.split(split)) is not None]
         if not layouts:
             return self.paired
-        return any(sl.side_by_side or any(p.role == "clean" and p.required for p in sl.patterns)
+        return any(sl.side_by_side
+                   or any(p.role == "clean" and p.required for p in sl.patterns[1:])
                    for sl in layouts)
+
+    @property
+    def clean_only(self) -> bool:
+        """Whether every split holds clean images alone (a source for synthesis: DIV2K)."""
+        return all(sl.primary.role == "clean" for v in self.variants for sl in v.splits)
 
     @property
     def paired_splits(self) -> tuple[str, ...]:
