@@ -46,6 +46,27 @@ def collect(results: Path) -> dict[tuple[str, str, str], dict[str, float]]:
     return table
 
 
+PRENET_FILES = {"rain100l": "PReNet6_Rain100L.pth", "rain100h": "PReNet6_Rain100H.pth"}
+"""PReNet's official file for each set, as scored by ``bench/baselines.py``."""
+
+
+def collect_prenet(baselines: Path) -> dict[tuple[str, str, str], dict[str, float]]:
+    """PReNet's rows (its own file on each set) from the baselines runs, for scale."""
+    from benchmark.store import iter_runs, mean_score
+
+    table: dict[tuple[str, str, str], dict[str, float]] = {}
+    if not baselines.is_dir():
+        return table
+    for _, record, rows in iter_runs(baselines):
+        s = record.settings
+        info = record.extra.get("method") or {}
+        if s.method != "prenet" or info.get("weights_released_as") != PRENET_FILES.get(s.dataset):
+            continue
+        means = {m: mean_score([r[m] for r in rows if r.get(m) is not None]) for m in METRICS}
+        table[("_reference", "prenet", s.dataset)] = {**means, "n": len(rows)}
+    return table
+
+
 def best_val(run_dir: Path) -> dict[str, float]:
     """Best validation step and PSNR of a run (from val_log.csv)."""
     from models.train.log import read_log
@@ -115,6 +136,7 @@ def report(runs, results: Path, runs_dir: Path, out: Path) -> None:
     from benchmark.tables import render
 
     table = collect(results)
+    table.update(collect_prenet(results.parent / "baselines"))
     out.mkdir(parents=True, exist_ok=True)
     write_csv(table, runs, out / "udrdr_study.csv")
     names = {r.name for r in runs}
@@ -134,7 +156,8 @@ def report(runs, results: Path, runs_dir: Path, out: Path) -> None:
         "",
         HEADER,
         _row(table, "rainy input", [("_reference", "input")]),
-        _row(table, "PReNet (official Rain100L weights)", [("_reference", "prenet")]),
+        _row(table, "PReNet (official Rain100L / Rain100H weights on their sets)",
+             [("_reference", "prenet")]),
     ]
     seeds = [n for n in ("full-s0", "full-s1") if have(n)]
     zero = [n for n in ("lambda0-s0", "lambda0-s1") if have(n)]
