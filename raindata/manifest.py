@@ -135,16 +135,20 @@ def _parse_rows(reader: csv.DictReader, name: str) -> list[ManifestEntry]:
     return entries
 
 
-def read_manifest(path: str | os.PathLike) -> list[ManifestEntry]:
-    """Read a manifest CSV (see the module docstring for its columns and checks)."""
+def read_text_table(path: str | os.PathLike, what: str) -> str:
+    """The UTF-8 text of a table file; DataError naming the file (and ``what`` it is)."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        return p.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise DataError(f"{p}: no such manifest") from None
+        raise DataError(f"{p}: no such {what}") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"{p}: cannot read manifest ({exc})") from None
-    return parse_manifest(text, str(p))
+        raise DataError(f"{p}: cannot read {what} ({exc})") from None
+
+
+def read_manifest(path: str | os.PathLike) -> list[ManifestEntry]:
+    """Read a manifest CSV (see the module docstring for its columns and checks)."""
+    return parse_manifest(read_text_table(path, "manifest"), str(path))
 
 
 def format_manifest(entries: Iterable[ManifestEntry]) -> str:

@@ -169,14 +169,9 @@ def parse_table(text: str, name: str = "<fingerprints>") -> list[Fingerprint]:
 
 def read_table(path: str | os.PathLike) -> list[Fingerprint]:
     """Read a fingerprint table (see the module docstring for its columns)."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DataError(f"{p}: no such fingerprint table") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"{p}: cannot read fingerprint table ({exc})") from None
-    return parse_table(text, str(p))
+    from raindata.manifest import read_text_table
+
+    return parse_table(read_text_table(path, "fingerprint table"), str(path))
 
 
 def format_table(rows: Iterable[Fingerprint]) -> str:
