@@ -60,7 +60,9 @@ def _split_methods(text: str) -> list[str]:
 @click.option("--skip-bad", is_flag=True,
               help="Skip unreadable, missing or mis-sized images instead of stopping.")
 @click.option("--lpips-weights", type=click.Path(dir_okay=False, path_type=Path),
-              help="torchvision AlexNet weights for LPIPS (default: the torch hub cache).")
+              help="torchvision AlexNet weights for LPIPS (default: found on the weights "
+                   "search path, e.g. the torch hub cache; `benchmark weights fetch "
+                   "alexnet-owt-7be5be79.pth` gets it).")
 @click.option("--precision", type=click.Choice(["fp32", "bf16", "fp16"]), default="fp32",
               show_default=True, help="Network inference precision (bf16: autocast on "
               "AVX512/AMX CPUs or CUDA; fp16: CUDA; faster, not for reproducing published "
@@ -245,6 +247,7 @@ def time_cmd(method, size, n, device, weights, precision, channels_last, results
 from benchmark.commands.figure import figure  # noqa: E402 - commands in their own modules
 from benchmark.commands.plot import plot  # noqa: E402
 from benchmark.commands.report import report  # noqa: E402
+from benchmark.commands.weights import weights  # noqa: E402
 
-for _command in (figure, report, plot):
+for _command in (figure, report, plot, weights):
     main.add_command(_command)

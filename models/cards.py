@@ -40,15 +40,64 @@ SIZE_MODES: tuple[str, ...] = ("any", "pad", "resize")
 PAD_MODES: tuple[str, ...] = ("reflect", "replicate", "constant")
 
 
+GITHUB = "https://github.com/"
+
+
+def sha256_matches(expected: str, digest: str) -> bool:
+    """Whether a file's hex sha256 ``digest`` is ``expected`` (a full hex digest, or a
+    prefix of one as torchvision checks its files)."""
+    return bool(expected) and digest.lower().startswith(expected.lower())
+
+
+def github_raw(repo: str, commit: str, path: str) -> str:
+    """The download URL of ``path`` in GitHub repository ``repo`` ("owner/name") at the
+    full 40-hex ``commit``: ``https://github.com/<repo>/raw/<commit>/<path>``."""
+    if len(commit) != 40:
+        raise ValueError(f"github_raw: expected a full 40-hex commit, got {commit!r}")
+    return f"{GITHUB}{repo}/raw/{commit}/{path}"
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """One file ``benchmark weights fetch`` downloads (and verifies) for a weights file."""
+
+    name: str
+    """File name on disk (for a TensorFlow checkpoint ``model.index``, ``model.data-...``)."""
+    sha256: str
+    """Hex sha256 of the file; a shorter hex string is a prefix (torchvision's files carry
+    only the first 8 hex digits in their name, and torchvision checks only those)."""
+    size: int
+    """Size in bytes (0: not known exactly)."""
+    url: str
+    """Official URL: of the file itself, or of the zip archive holding it (``member``)."""
+    member: str = ""
+    """Path of the file inside the zip archive at ``url`` ('' when ``url`` is the file)."""
+
+    def __post_init__(self) -> None:
+        if not self.sha256 or any(c not in "0123456789abcdef" for c in self.sha256) \
+                or len(self.sha256) > 64:
+            raise ValueError(f"{self.name}: sha256 must be lower-case hex (a prefix at "
+                             f"most 64 long), got {self.sha256!r}")
+
+    @property
+    def page(self) -> str:
+        """A page to get the file (or its archive) by hand: GitHub's page of the blob for
+        a ``github.com/<repo>/raw/<commit>/<path>`` URL, else the URL itself."""
+        if self.url.startswith(GITHUB) and "/raw/" in self.url:
+            return self.url.replace("/raw/", "/blob/", 1)
+        return self.url
+
+
 @dataclass(frozen=True)
 class WeightsFile:
-    """One released weights file of a method."""
+    """One released weights file of a method (or of a metric: LPIPS's AlexNet)."""
 
     name: str
     """File name as distributed (what users pass to ``--weights``); for a TensorFlow
     checkpoint, the checkpoint prefix (e.g. ``model``)."""
     sha256: str
-    """Hex sha256 of the released file (TensorFlow: of its ``.data-00000-of-00001``)."""
+    """Hex sha256 of the released file (TensorFlow: of its ``.data-00000-of-00001``); a
+    shorter hex string is a prefix (torchvision's files: see :class:`RemoteFile`)."""
     trained_on: str
     """Training data, in words."""
     source: str
@@ -57,6 +106,38 @@ class WeightsFile:
     """Registry name of the method whose network this file belongs to."""
     folder: str = ""
     """Sub-folder of ``../shared/data`` holding it in this project's test data ('' if none)."""
+    files: tuple[RemoteFile, ...] = ()
+    """What ``benchmark weights fetch`` downloads into ``DIR/<method>/``, in this order
+    (a TensorFlow checkpoint: the data shard, then the ``.index``, so that the checkpoint
+    is complete once it is visible). Empty: not downloadable (bundled with the toolkit)."""
+    licence: str = ""
+    """Licence note of the file ('': the method card's ``licence``)."""
+
+    def __post_init__(self) -> None:
+        if self.files and not any(f.sha256 == self.sha256 for f in self.files):
+            raise ValueError(f"weights {self.key}: none of its files has its sha256 "
+                             f"{self.sha256}")
+
+    @property
+    def key(self) -> str:
+        """``<method>/<name>``: unique over every registered method and metric, and the
+        path of the file (or checkpoint prefix) under a weights folder or mirror."""
+        return f"{self.method}/{self.name}"
+
+    @property
+    def size(self) -> int:
+        """Bytes of all its files together (0 when not known)."""
+        return 0 if any(f.size == 0 for f in self.files) else sum(f.size for f in self.files)
+
+    @property
+    def urls(self) -> tuple[str, ...]:
+        """The official URLs of its files (an archive's once)."""
+        return tuple(dict.fromkeys(f.url for f in self.files))
+
+    @property
+    def page(self) -> str:
+        """The page to get it from by hand (GitHub's page of the file or its archive)."""
+        return self.files[0].page if self.files else ""
 
 
 @dataclass(frozen=True)

@@ -16,3 +16,14 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real third-party data not found at {SHARED_DATA} (clone without ../shared)")
     return SHARED_DATA
+
+
+@pytest.fixture(autouse=True)
+def _no_weights_from_the_user_environment(tmp_path_factory, monkeypatch):
+    """Tests never find weights a user fetched (``~/.cache/derain-toolkit/weights``, the
+    torch hub cache, ``$DERAIN_WEIGHTS_DIR``): each sees an empty cache of its own."""
+    home = tmp_path_factory.mktemp("weights-home")
+    monkeypatch.setenv("DERAIN_WEIGHTS_CACHE", str(home / "cache"))
+    monkeypatch.setenv("TORCH_HOME", str(home / "torch"))
+    monkeypatch.delenv("DERAIN_WEIGHTS_DIR", raising=False)
+    monkeypatch.delenv("DERAIN_WEIGHTS_BASE_URL", raising=False)

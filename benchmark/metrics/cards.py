@@ -73,7 +73,8 @@ CARDS: dict[str, MetricCard] = {
             "lpips", False, True, "rgb in [-1, 1]", 0,
             "Zhang et al. 2018, lpips package, AlexNet, v0.1",
             "AlexNet backbone weights from torchvision (alexnet-owt-7be5be79.pth), found "
-            "in the torch hub cache or given as a path; never downloaded",
+            "on the weights search path (the torch hub cache among it) or given as a path; "
+            "never downloaded while scoring (`benchmark weights fetch` gets it)",
         ),
     )
 }

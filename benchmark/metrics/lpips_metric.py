@@ -2,10 +2,14 @@
 
 The linear calibration layers ship inside the ``lpips`` wheel. The AlexNet trunk is
 torchvision's ImageNet model (``alexnet-owt-7be5be79.pth``), which torchvision would
-download: here it is never downloaded. It is looked for, in order, at the path given
-(``weights=`` / ``--lpips-weights``) and at ``torch.hub.get_dir()/checkpoints/
-alexnet-owt-7be5be79.pth``; when absent, :class:`MetricUnavailable` is raised with one
-line naming where it looked. ``lpips.LPIPS`` is built with ``pnet_rand=True`` and
+download: here it is never downloaded implicitly (``benchmark weights fetch
+alexnet-owt-7be5be79.pth`` does it when asked). It is the path given (``weights=`` /
+``--lpips-weights``), else the first copy on the weights search path of
+:mod:`models.io.store` (``$DERAIN_WEIGHTS_DIR``, the toolkit's cache, then
+``torch.hub.get_dir()/checkpoints``) whose sha256 starts with ``7be5be79``, the prefix
+torchvision itself checks (its full sha256 is published nowhere in torchvision); when
+absent, :class:`MetricUnavailable` is raised with one line naming where it looked and the
+fetch command. ``lpips.LPIPS`` is built with ``pnet_rand=True`` and
 ``pretrained=False`` (nothing loaded, nothing fetched); both state dicts are then read
 with ``torch.load(..., weights_only=True)`` and loaded with ``strict=True``.
 
@@ -23,33 +27,55 @@ import numpy as np
 from benchmark.metrics.cards import CARDS, MetricCard
 from benchmark.metrics.color import check_pair, to_double
 from benchmark.metrics.errors import MetricInputError, MetricUnavailable
-from raindata.atomic import sha256_file
+from models.cards import RemoteFile, WeightsFile
 
 ALEXNET_FILE = "alexnet-owt-7be5be79.pth"
+ALEXNET_URL = f"https://download.pytorch.org/models/{ALEXNET_FILE}"
+ALEXNET_WEIGHTS = WeightsFile(
+    name=ALEXNET_FILE,
+    sha256="7be5be79",
+    trained_on="ImageNet-1k (torchvision's AlexNet_Weights.IMAGENET1K_V1)",
+    source="torchvision, models/alexnet.py: AlexNet_Weights.IMAGENET1K_V1 (its meta gives "
+           "_file_size 233.087 MB)",
+    method="lpips",
+    files=(RemoteFile(name=ALEXNET_FILE, sha256="7be5be79", size=0, url=ALEXNET_URL),),
+    licence="torchvision's (BSD 3-Clause); trained on ImageNet",
+)
+"""LPIPS's AlexNet trunk. Only the sha256 prefix in the file name is known (torchvision
+publishes no full digest and checks only the prefix), so a copy is verified by that."""
 # torchvision alexnet.features index -> lpips slice holding it
 _SLICE_OF = {0: 1, 3: 2, 6: 3, 8: 4, 10: 5}
 
 
 def default_alexnet_path() -> Path:
     """Where torchvision would have cached the AlexNet weights."""
-    import torch
+    from models.io.store import hub_checkpoints
 
-    return Path(torch.hub.get_dir()) / "checkpoints" / ALEXNET_FILE
+    return hub_checkpoints() / ALEXNET_FILE
 
 
 def find_alexnet_weights(weights: str | os.PathLike | None = None) -> Path:
-    """The AlexNet weights file to use, or :class:`MetricUnavailable` naming where it looked."""
+    """The AlexNet weights file to use: ``weights``, else the first copy on the weights
+    search path; :class:`MetricUnavailable` naming where it looked otherwise."""
+    from models.io.store import copies, fetch_command, search_path
+
     if weights is not None:
         p = Path(weights)
         if p.is_file():
             return p
         raise MetricUnavailable(f"LPIPS unavailable: AlexNet weights not found at {p}")
-    p = default_alexnet_path()
-    if p.is_file():
-        return p
+    folders = search_path()
+    found = copies(ALEXNET_WEIGHTS, folders)
+    for copy in found:
+        if copy.ok:
+            return copy.path
+    others = [str(f.path) for f in folders if f.origin != "torch hub"]
+    bad = "".join(f"; {c.path} is not torchvision's file (sha256 {c.digest[:16]}...)"
+                  for c in found)
     raise MetricUnavailable(
-        f"LPIPS unavailable: AlexNet weights not found at {p} "
-        f"(give --lpips-weights PATH to torchvision's {ALEXNET_FILE})"
+        f"LPIPS unavailable: AlexNet weights not found at {default_alexnet_path()} nor in "
+        f"{', '.join(others)}{bad} (fetch them with `{fetch_command(ALEXNET_WEIGHTS)}`, "
+        f"or give --lpips-weights PATH to torchvision's {ALEXNET_FILE})"
     )
 
 
@@ -124,10 +150,12 @@ class LPIPSMetric:
     """Callable LPIPS distance (lower is better); ``.card`` and ``.weights_sha256`` describe it."""
 
     def __init__(self, weights: str | os.PathLike | None = None, device: str = "cpu") -> None:
+        from models.io.store import file_digest
+
         self.model, self.weights_path, self._torch = build_lpips(weights)
         self.device = device
         self.model.to(device)
-        self.weights_sha256 = sha256_file(self.weights_path)
+        self.weights_sha256 = file_digest(self.weights_path)
         self.card: MetricCard = CARDS["lpips"]
 
     def __call__(self, a: np.ndarray, b: np.ndarray) -> float:

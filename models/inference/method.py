@@ -67,17 +67,22 @@ def equal_size_groups(images: list[np.ndarray], batch_size: int) -> list[list[in
 class NetworkMethod:
     """A method that runs a network; subclasses set ``card`` (and may override hooks).
 
-    Options: ``weights`` (a file in the card's ``weights_format``; required unless
-    :meth:`default_weights` gives one), ``device``, ``precision`` (``fp32``, ``bf16``,
-    ``fp16``), ``channels_last``, ``tile``/``overlap`` (refused when the card is not
-    tileable) and ``batch_size`` (images of equal size per forward pass in
-    :meth:`derain_batch`; 1 when the card is not batchable). A file whose sha256 is not
-    one of the card's released files still loads and its hash is reported by
-    :meth:`info`; a released file of another method is refused, and a file that does not
-    fit the network is refused with the first missing/unexpected/mis-shaped names.
+    Options: ``weights`` (a file in the card's ``weights_format``; when None:
+    :meth:`default_weights`, else the first of the card's released files, in card order,
+    found with its sha256 on the weights search path of :mod:`models.io.store` - never
+    downloaded; a one-line error naming the fetch command otherwise), ``device``,
+    ``precision`` (``fp32``, ``bf16``, ``fp16``), ``channels_last``, ``tile``/``overlap``
+    (refused when the card is not tileable) and ``batch_size`` (images of equal size per
+    forward pass in :meth:`derain_batch`; 1 when the card is not batchable). A file whose
+    sha256 is not one of the card's released files still loads and its hash is reported
+    by :meth:`info`; a released file of another method is refused, and a file that does
+    not fit the network is refused with the first missing/unexpected/mis-shaped names.
     """
 
     card: ClassVar[MethodCard]
+    weights_from: str | None = None
+    """How the weights were chosen (``info()``): given, the method's default, or found on
+    the search path; None for :meth:`from_network`."""
 
     def __init__(
         self,
@@ -104,14 +109,26 @@ class NetworkMethod:
         check_tiling(tile, overlap)
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise DataError(f"batch size: expected an integer >= 1, got {batch_size!r}")
-        path = Path(weights) if weights is not None else self.default_weights()
-        if path is None:
-            files = ", ".join(card.weights_file_names) or "none released"
-            raise DataError(f"method {card.name!r} needs weights: pass --weights PATH "
-                            f"(official files: {files})")
+        path, origin = self._resolve_weights(weights)
         net, digest, read = self.load_network(path)
         self._setup(net, digest, read, dev, precision, channels_last, tile, overlap,
                     batch_size)
+        self.weights_from = origin
+
+    def _resolve_weights(self, weights: str | Path | None) -> tuple[Path, str]:
+        """(the weights to read, how they were chosen), or the one-line missing error."""
+        from models.io.store import find_released, missing_message
+
+        if weights is not None:
+            return Path(weights), "given"
+        default = self.default_weights()
+        if default is not None:
+            return default, "the method's default"
+        found = find_released(self.card)
+        if found is None:
+            raise DataError(missing_message(self.card))
+        return found.path, ("weights search path: the first of the card's released files "
+                            "found, in card order")
 
     @classmethod
     def from_network(cls, network, *, device: str = "cpu", precision: str = "fp32",
@@ -234,6 +251,7 @@ class NetworkMethod:
             "weights": str(self.weights_path) if self.weights_path else None,
             "weights_sha256": self.weights_sha256,
             "weights_released_as": self.weights_known.name if self.weights_known else None,
+            "weights_from": self.weights_from,
             "device": str(self.device),
             "precision": self.precision,
             "channels_last": self.channels_last,

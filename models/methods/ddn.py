@@ -5,10 +5,25 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from models.cards import MethodCard, WeightsFile
+from models.cards import MethodCard, RemoteFile, WeightsFile, github_raw
 from models.inference.method import NetworkMethod
 
 FU_CODE = "xueyangfu/xueyangfu.github.io @ 5cd918be"
+FU_REPO = "xueyangfu/xueyangfu.github.io"
+FU_COMMIT = "5cd918be695654e2048ba3e7ed1b86e3b5474259"
+TF1_DATA = "model.data-00000-of-00001"
+
+
+def fu_checkpoint(zip_path: str, top: str, data: tuple[str, int],
+                  index: tuple[str, int]) -> tuple[RemoteFile, RemoteFile]:
+    """The checkpoint ``model`` inside one of the authors' code zips (``zip_path`` in
+    FU_REPO at FU_COMMIT; members ``<top>/model/trained/model.*``): its data shard and its
+    ``.index``, each as (sha256, bytes)."""
+    url = github_raw(FU_REPO, FU_COMMIT, zip_path)
+    return tuple(RemoteFile(name=name, sha256=sha, size=size, url=url,
+                            member=f"{top}/model/trained/{name}")
+                 for name, (sha, size) in ((TF1_DATA, data), ("model.index", index)))
+
 
 WEIGHTS: tuple[WeightsFile, ...] = (
     WeightsFile(
@@ -19,6 +34,10 @@ WEIGHTS: tuple[WeightsFile, ...] = (
         source=f"{FU_CODE}, paper/2017/cvpr/CVPR17_training_code.zip: model/trained/model",
         method="ddn",
         folder="baselines_official/ddn",
+        files=fu_checkpoint(
+            "paper/2017/cvpr/CVPR17_training_code.zip", "CVPR17_training_code",
+            ("0a1b3fab590369026ff857cd9450e381d37e1beecc4a1457c275ce1355cec3df", 232_700),
+            ("fb2f3189dd84095fe16a86d6455a9817122b45ff68b732d6a4722fc91b87bfb4", 5_437)),
     ),
 )
 

@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 from models.cards import MethodCard, WeightsFile
 from models.inference.method import NetworkMethod
-from models.methods.ddn import FU_CODE, TF_JPEG_NOTE, hwio_to_oihw
+from models.methods.ddn import FU_CODE, TF_JPEG_NOTE, fu_checkpoint, hwio_to_oihw
 
 WEIGHTS: tuple[WeightsFile, ...] = (
     WeightsFile(
@@ -17,6 +17,10 @@ WEIGHTS: tuple[WeightsFile, ...] = (
         source=f"{FU_CODE}, paper/2017/tip/TIP17_training_code.zip: model/trained/model",
         method="derainnet",
         folder="baselines_official/derainnet",
+        files=fu_checkpoint(
+            "paper/2017/tip/TIP17_training_code.zip", "TIP17_training_code",
+            ("6e1a0f3260102771d6c5e6b8801cf7cb6b2504f370ff72e32d13ffff62ae9262", 3_018_764),
+            ("99407b9f312e9bb8ea62ad31bca781198a3f0eaef360016960d65079a8a25543", 342)),
     ),
 )
 

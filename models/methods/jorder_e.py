@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from models.cards import MethodCard, WeightsFile
+from models.cards import MethodCard, RemoteFile, WeightsFile, github_raw
 from models.inference.method import NetworkMethod
 
 PAPER = (
@@ -13,6 +13,7 @@ PAPER = (
     "Networks. IEEE TPAMI 42(6), 1377-1393, 2020 (online 2019)."
 )
 REPO = "flyywh/JORDER-E-Deep-Image-Deraining-TPAMI-2019-Journal"
+COMMIT = "ccb4a465bcb48ad8a5d3fef3ab1b950bcf8b7050"
 
 CARD = MethodCard(
     name="jorder-e",
@@ -32,6 +33,12 @@ CARD = MethodCard(
                    "model_practical.pt",
             method="jorder-e",
             folder="baselines_official/jorder_e",
+            files=(RemoteFile(
+                name="model_practical.pt",
+                sha256="f97df015f95c76806b0deb6c9cf8929be9bde9d1fab2afafb2f6f8bbe9f7655d",
+                size=1_652_875,
+                url=github_raw(REPO, COMMIT,
+                               "testing_practical/src/pretrained_model/model_practical.pt")),),
         ),
     ),
     weights_required=True,

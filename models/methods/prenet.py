@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from models.cards import MethodCard, WeightsFile
+from models.cards import MethodCard, RemoteFile, WeightsFile, github_raw
 from models.inference.method import NetworkMethod
 
 PRENET_PAPER = (
@@ -12,23 +12,40 @@ PRENET_PAPER = (
     "Deraining Networks: A Better and Simpler Baseline. CVPR 2019."
 )
 PRENET_URL = "https://github.com/csdwren/PReNet"
+PRENET_REPO = "csdwren/PReNet"
+PRENET_COMMIT = "6d908d1e3c7ff5c26fee624112297ad1c8603ca7"
+PRENET_SIZE = 681_694
+"""Bytes of each of the three released files (the same network, 168,963 parameters)."""
+
+
+def prenet_file(name: str, sha256: str, path: str) -> RemoteFile:
+    """A released PReNet file: ``path`` in the official repository at PRENET_COMMIT."""
+    return RemoteFile(name=name, sha256=sha256, size=PRENET_SIZE,
+                      url=github_raw(PRENET_REPO, PRENET_COMMIT, path))
+
 
 WEIGHTS: tuple[WeightsFile, ...] = (
     WeightsFile(
         name="PReNet6_Rain100H.pth",
         sha256="127c0098787c5272f1f8583f6c5202e7ef674f750cd145a1691912a6d9e96210",
         trained_on="RainTrainH (Rain100H)",
-        source="csdwren/PReNet logs/Rain100H/PReNet6/net_latest.pth",
+        source="csdwren/PReNet @ 6d908d1e, logs/Rain100H/PReNet6/net_latest.pth",
         method="prenet",
         folder="prenet_official",
+        files=(prenet_file("PReNet6_Rain100H.pth",
+                           "127c0098787c5272f1f8583f6c5202e7ef674f750cd145a1691912a6d9e96210",
+                           "logs/Rain100H/PReNet6/net_latest.pth"),),
     ),
     WeightsFile(
         name="PReNet6_Rain100L.pth",
         sha256="cb9b743bb33cf6e5c56ba45f8ade93add46266dea9fa582e1934dc5eed942333",
         trained_on="RainTrainL (Rain100L)",
-        source="csdwren/PReNet logs/Rain100L/PReNet6/net_latest.pth",
+        source="csdwren/PReNet @ 6d908d1e, logs/Rain100L/PReNet6/net_latest.pth",
         method="prenet",
         folder="prenet_official",
+        files=(prenet_file("PReNet6_Rain100L.pth",
+                           "cb9b743bb33cf6e5c56ba45f8ade93add46266dea9fa582e1934dc5eed942333",
+                           "logs/Rain100L/PReNet6/net_latest.pth"),),
     ),
 )
 

@@ -6,16 +6,19 @@ from typing import ClassVar
 
 from models.cards import MethodCard, WeightsFile
 from models.inference.method import NetworkMethod
-from models.methods.prenet import PRENET_IO_NOTES, PRENET_PAPER, PRENET_URL
+from models.methods.prenet import PRENET_IO_NOTES, PRENET_PAPER, PRENET_URL, prenet_file
 
 WEIGHTS: tuple[WeightsFile, ...] = (
     WeightsFile(
         name="PReNet_real1.pth",
         sha256="eba0c0ed941565abce9c61ceb8b36ff5e1532320c20efc11843f5f7fc810f7bb",
         trained_on="mixed sets, for real rainy images",
-        source="csdwren/PReNet logs/real/PReNet1.pth",
+        source="csdwren/PReNet @ 6d908d1e, logs/real/PReNet1.pth",
         method="prenet-real",
         folder="prenet_official",
+        files=(prenet_file("PReNet_real1.pth",
+                           "eba0c0ed941565abce9c61ceb8b36ff5e1532320c20efc11843f5f7fc810f7bb",
+                           "logs/real/PReNet1.pth"),),
     ),
 )
 

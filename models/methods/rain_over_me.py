@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-from models.cards import MethodCard, WeightsFile
+from models.cards import MethodCard, RemoteFile, WeightsFile, github_raw
 from models.inference.method import NetworkMethod, refuse_foreign
 
 PAPER = (
@@ -14,17 +14,23 @@ PAPER = (
     "Transactions on Image Processing 29, 7668-7680, 2020."
 )
 REPO = "HuangxingLin123/Rain-Over-Me @ 81e0e793"
+GITHUB_REPO = "HuangxingLin123/Rain-Over-Me"
+COMMIT = "81e0e7933ad9c4a3bd1d5343475471675df93bdf"
 FOLDER = "baselines_official/rain_over_me"
 
 
-def _weights(tag: str, sha256: str, trained_on: str) -> WeightsFile:
+def _weights(tag: str, sha256: str, size: int, trained_on: str) -> WeightsFile:
+    name = f"latest_net_G_{tag}.pth"
+    path = f"code_for_{tag}/checkpoints/pretrained/latest_net_G.pth"
     return WeightsFile(
-        name=f"latest_net_G_{tag}.pth",
+        name=name,
         sha256=sha256,
         trained_on=trained_on,
-        source=f"{REPO}, code_for_{tag}/checkpoints/pretrained/latest_net_G.pth",
+        source=f"{REPO}, {path}",
         method="rain-over-me",
         folder=FOLDER,
+        files=(RemoteFile(name=name, sha256=sha256, size=size,
+                          url=github_raw(GITHUB_REPO, COMMIT, path)),),
     )
 
 
@@ -33,11 +39,11 @@ DISTILLED = ("rainy training images of {}, each with a filtered ('blurred') soft
 
 WEIGHTS: tuple[WeightsFile, ...] = (
     _weights("Rain200L", "838b45ca8e5adcaf8c214d3a5542f1abdf72ded82445abf6a0d0094f5a9bb2e9",
-             DISTILLED.format("Rain200L")),
+             229_022, DISTILLED.format("Rain200L")),
     _weights("Rain1400", "7859923451765d9b87b891f73728c58bf1767598bda92accad8774ffc971f29c",
-             DISTILLED.format("Rain1400")),
+             229_022, DISTILLED.format("Rain1400")),
     _weights("DID_data", "1c228b0c5cd5e9e02441b1e00fd31efbd55c0844e8f730ecf602036495197390",
-             DISTILLED.format("DID-Data") + "; 2-conv detail branch (52,726 parameters)"),
+             219_427, DISTILLED.format("DID-Data") + "; 2-conv detail branch (52,726 parameters)"),
 )
 
 CARD = MethodCard(

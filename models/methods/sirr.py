@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from models.cards import MethodCard, WeightsFile
+from models.cards import MethodCard, RemoteFile, WeightsFile, github_raw
 from models.inference.method import NetworkMethod
-from models.methods.ddn import hwio_to_oihw
+from models.methods.ddn import TF1_DATA, hwio_to_oihw
+
+SIRR_REPO = "wwzjer/Semi-supervised-IRR"
+SIRR_COMMIT = "dca2a894142de69e2697ab11d7645581b22d54f8"
 
 WEIGHTS: tuple[WeightsFile, ...] = (
     WeightsFile(
@@ -18,6 +21,14 @@ WEIGHTS: tuple[WeightsFile, ...] = (
         source="wwzjer/Semi-supervised-IRR @ dca2a894, model/model",
         method="sirr",
         folder="baselines_official/sirr",
+        files=tuple(
+            RemoteFile(name=name, sha256=sha, size=size,
+                       url=github_raw(SIRR_REPO, SIRR_COMMIT, f"model/{name}"))
+            for name, sha, size in (
+                (TF1_DATA, "d517f00242279c059c535eb9a2b16d5be7fd206ae340314d222ee339ee03f6ee",
+                 702_944),
+                ("model.index",
+                 "0a1f6517cf92c84783268ccc07c21b3faa09e997e1ceac76e49c5f9f52cd0628", 16_614))),
     ),
 )
 

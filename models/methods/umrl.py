@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from models.cards import MethodCard, SizeRule, WeightsFile
+from models.cards import MethodCard, RemoteFile, SizeRule, WeightsFile, github_raw
 from models.inference.method import NetworkMethod
 
 UMRL_PAPER = (
@@ -13,23 +13,27 @@ UMRL_PAPER = (
 )
 UMRL_URL = "https://github.com/rajeevyasarla/UMRL--using-Cycle-Spinning"
 UMRL_SOURCE = "rajeevyasarla/UMRL--using-Cycle-Spinning @ f64fd3f2, pre_trained/"
+UMRL_REPO = "rajeevyasarla/UMRL--using-Cycle-Spinning"
+UMRL_COMMIT = "f64fd3f2d4f75339136bbc6ff3a705a72abe3e2a"
 
 
-def _weights(name: str, sha256: str, trained_on: str) -> WeightsFile:
+def _weights(name: str, sha256: str, size: int, trained_on: str) -> WeightsFile:
+    url = github_raw(UMRL_REPO, UMRL_COMMIT, f"pre_trained/{name}")
     return WeightsFile(name=name, sha256=sha256, trained_on=trained_on,
                        source=UMRL_SOURCE + name, method="umrl",
-                       folder="baselines_official/umrl")
+                       folder="baselines_official/umrl",
+                       files=(RemoteFile(name=name, sha256=sha256, size=size, url=url),))
 
 
 WEIGHTS: tuple[WeightsFile, ...] = (
     _weights("Net_DIDMDN.pth",
-             "7e985ef46c20ca261cd1a0503c2c038af397d01217069ed905e57cb22c29c6d7",
+             "7e985ef46c20ca261cd1a0503c2c038af397d01217069ed905e57cb22c29c6d7", 4_003_060,
              "DID-Data (Zhang and Patel, CVPR 2018)"),
     _weights("Net_JORDER.pth",
-             "4bde66db92364e14f4e33e13924f4f46df422638ddfa4f9f5879565aed47cae9",
+             "4bde66db92364e14f4e33e13924f4f46df422638ddfa4f9f5879565aed47cae9", 4_003_048,
              "JORDER's Rain100 training data (Yang et al., CVPR 2017)"),
     _weights("Net_Rain800.pth",
-             "59f7dd2a608ea6c7313563bd0d262841b8923087fdec2348c7a0d556696d2e54",
+             "59f7dd2a608ea6c7313563bd0d262841b8923087fdec2348c7a0d556696d2e54", 4_003_052,
              "Rain800 (Zhang et al., TCSVT 2019)"),
 )
 
