@@ -25,5 +25,8 @@ def _no_weights_from_the_user_environment(tmp_path_factory, monkeypatch):
     home = tmp_path_factory.mktemp("weights-home")
     monkeypatch.setenv("DERAIN_WEIGHTS_CACHE", str(home / "cache"))
     monkeypatch.setenv("TORCH_HOME", str(home / "torch"))
-    monkeypatch.delenv("DERAIN_WEIGHTS_DIR", raising=False)
-    monkeypatch.delenv("DERAIN_WEIGHTS_BASE_URL", raising=False)
+    # setenv before delenv records the variable, so that teardown also removes a value the
+    # code under test sets for its own process (``--max-pixels`` sets RAINDATA_MAX_PIXELS)
+    for name in ("DERAIN_WEIGHTS_DIR", "DERAIN_WEIGHTS_BASE_URL", "RAINDATA_MAX_PIXELS"):
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)

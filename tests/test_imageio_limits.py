@@ -160,12 +160,13 @@ def test_max_pixels_option_of_every_command_group(tmp_path, monkeypatch):
     from raindata.cli import main as raindata
     from raindata.imageio import MAX_PIXELS_ENV, write_png
 
-    monkeypatch.delenv(MAX_PIXELS_ENV, raising=False)
+    # setenv first so that the undo at teardown removes what the command sets for its process
+    monkeypatch.setenv(MAX_PIXELS_ENV, str(DEFAULT_MAX_PIXELS))
+    monkeypatch.delenv(MAX_PIXELS_ENV)
     write_png(tmp_path / "imgs" / "a.png", np.zeros((40, 50, 3), np.uint8))
     res = CliRunner().invoke(raindata, ["--max-pixels", "1000", "verify", "unpaired",
                                         str(tmp_path / "imgs")])
     assert res.exit_code == 1 and "a.png: 50x40 pixels" in res.output, res.output
-    monkeypatch.delenv(MAX_PIXELS_ENV, raising=False)
     from benchmark.cli import main as benchmark
     from models.cli import main as udrdr
 
