@@ -91,8 +91,10 @@ def run_one(req: RunRequest, progress: Progress | None = None, log=print) -> Run
     method = open_method(req.method, req.weights, req.device, req.quantize, req.method_options())
     notes: list[str] = []
     model_info = getattr(getattr(method, "model", None), "info", None)
-    if model_info is not None and model_info().get("bundled_demo_weights"):
-        log(f"note: {req.method} uses its bundled demo weights (trained on the demo set only); "
+    bundled = model_info().get("bundled_weights") if model_info is not None else None
+    if bundled:
+        scale = "the demo set only" if "demo" in bundled else "a CPU-scale training (README)"
+        log(f"note: {req.method} uses its bundled weights {bundled} (trained on {scale}); "
             "pass --weights for a model of your own")
     if hasattr(method, "check_against"):
         missing, extra = method.check_against(samples)

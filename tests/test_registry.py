@@ -149,15 +149,22 @@ def test_input_method_refuses_weights_and_bad_images(tmp_path):
         create_model("input", precision="fp64")
 
 
-def test_bundled_udrdr_demo_weights_match_the_card():
-    """The committed demo F3 is the file the card names (sha256), and it loads safely."""
+def test_bundled_udrdr_weights_match_the_card():
+    """Both committed F3 files (the CPU-scale default, the demo) are the files the card names
+    (sha256) and load safely; without --weights the CPU-scale one is used."""
     from models.io.torch_state import sha256_file
-    from models.methods.udrdr import demo_weights_path
+    from models.methods.udrdr import cpu_weights_path, demo_weights_path
 
     card = get_card("udrdr")
-    path = demo_weights_path()
-    assert path.name in card.weights_file_names
-    assert card.known_weights(sha256_file(path)) is not None
+    for path in (cpu_weights_path(), demo_weights_path()):
+        assert path.name in card.weights_file_names
+        assert card.known_weights(sha256_file(path)) is not None
     model = create_model("udrdr")
     assert model.weights_sha256 == card.weights[0].sha256
-    assert model.info()["bundled_demo_weights"] is True
+    assert model.info()["bundled_weights"] == "udrdr_cpu_f3.pt"
+    demo = create_model("udrdr", weights=demo_weights_path())
+    assert demo.weights_sha256 == card.weights[1].sha256
+    assert demo.info()["bundled_weights"] == "udrdr_demo_f3.pt"
+    assert demo.info()["f3"]["config"]["n_blocks"] != model.info()["f3"]["config"]["n_blocks"]
+
+

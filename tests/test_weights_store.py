@@ -148,7 +148,8 @@ def test_udrdr_keeps_its_bundled_default():
     from models.registry import create_model
 
     info = create_model("udrdr").info()
-    assert info["bundled_demo_weights"] and info["weights_from"] == "the method's default"
+    assert info["bundled_weights"] == "udrdr_cpu_f3.pt"
+    assert info["weights_from"] == "the method's default"
 
 
 def test_lpips_finds_alexnet_on_the_search_path(tmp_path, monkeypatch):
