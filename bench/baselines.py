@@ -149,7 +149,7 @@ def run_jobs(todo: list[Job], lanes: int) -> None:
         raise SystemExit(f"failed: {', '.join(failed)} (logs in {logs})")
 
 
-def time_all(n: int) -> None:
+def time_all(n: int, warmup: int) -> None:
     """``benchmark time`` at 512x512 for every registered network, 1 thread, on the CPU."""
     from models.registry import get_card, list_methods
 
@@ -157,7 +157,7 @@ def time_all(n: int) -> None:
         if get_card(method).network is None:
             continue
         cmd = [str(BIN / "benchmark"), "time", "--method", method, "--size", "512",
-               "--n", str(n), "--results", str(RESULTS)]
+               "--n", str(n), "--warmup", str(warmup), "--results", str(RESULTS)]
         print(shlex.join(cmd), flush=True)
         subprocess.run(cmd, cwd=ROOT, check=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
 
@@ -227,13 +227,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--lanes", type=int, default=2)
     ap.add_argument("--only", nargs="*", help="methods (default: all)")
     ap.add_argument("--n", type=int, default=5, help="timed runs per method (time)")
+    ap.add_argument("--warmup", type=int, default=1, help="untimed runs first (time)")
     args = ap.parse_args(argv)
     if not SHARED.is_dir():
         raise SystemExit(f"{SHARED}: the real test data is needed (see ../shared/data/README.md)")
     if args.phase == "run":
         run_jobs(jobs(args.only), args.lanes)
     elif args.phase == "time":
-        time_all(args.n)
+        time_all(args.n, args.warmup)
     else:
         report()
 

@@ -221,6 +221,8 @@ def table(results, layout, fmt, out, force):
 @click.option("--method", required=True, help="A registered method with a network.")
 @click.option("--size", type=click.IntRange(min=8), default=512, show_default=True)
 @click.option("--n", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--warmup", type=click.IntRange(min=0), default=3, show_default=True,
+              help="Untimed runs first.")
 @click.option("--device", default="cpu", show_default=True)
 @click.option("--weights", type=click.Path(dir_okay=False, path_type=Path),
               help="Weights to load (timing does not need them; random weights are used).")
@@ -229,13 +231,13 @@ def table(results, layout, fmt, out, force):
 @click.option("--channels-last", is_flag=True)
 @click.option("--results", type=click.Path(file_okay=False, path_type=Path),
               default=Path("results"), show_default=True)
-def time_cmd(method, size, n, device, weights, precision, channels_last, results):
+def time_cmd(method, size, n, warmup, device, weights, precision, channels_last, results):
     """Mean seconds per SIZExSIZE image after warm-up (Table 3), with parameter count."""
     from benchmark.timing import save_timing, time_method
     from raindata.provenance import record
 
     row = time_method(method, size, n, device, str(weights) if weights else None, precision,
-                      channels_last)
+                      channels_last, warmup)
     path = save_timing(results, row, record(row, sys.argv))
     click.echo(
         f"{method}: {row['seconds_per_image']:.4f} s/image at {size}x{size} over {n} runs, "

@@ -75,7 +75,7 @@ def time_method(method: str, size: int = 512, n: int = 100, device: str = "cpu",
         raise DataError(f"--size {size}: out of memory on {device} while timing {method} "
                         f"({line}); choose a smaller --size") from None
     return {
-        "method": method, "parameters": params, "size": size, "n": n,
+        "method": method, "parameters": params, "size": size, "n": n, "warmup": warmup,
         "seconds_per_image": round(seconds, 5), "device": describe_device(device),
         "precision": precision + ("+channels-last" if channels_last else ""),
         "weights": weights,

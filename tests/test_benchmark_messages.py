@@ -122,3 +122,25 @@ def test_table_out_keeps_an_existing_file_unless_force(tiny_pairs, tmp_path):
     res = CliRunner().invoke(main, ["table", "--results", str(results), "--out", str(out),
                                     "--force"])
     assert res.exit_code == 0 and "| input |" in out.read_text()
+
+
+def test_time_passes_warmup_and_records_it(tmp_path, monkeypatch):
+    """`benchmark time --warmup K` runs K untimed passes first; the row records K."""
+    import json
+
+    from benchmark import timing
+
+    seen = {}
+
+    def fake(network, size, n, device, warmup, *args, **kwargs):
+        seen.update(n=n, warmup=warmup)
+        return 0.5
+
+    monkeypatch.setattr(timing, "time_network", fake)
+    res = CliRunner().invoke(main, ["time", "--method", "ddn", "--size", "32", "--n", "2",
+                                    "--warmup", "0", "--results", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert seen == {"n": 2, "warmup": 0}
+    row = json.loads((tmp_path / "_timing" / "ddn.json").read_text())
+    assert (row["n"], row["warmup"], row["seconds_per_image"]) == (2, 0, 0.5)
+    assert "--warmup" in CliRunner().invoke(main, ["time", "-h"]).output
