@@ -5,7 +5,7 @@ and, unless it says otherwise, seed 0; two seeds of the full model and of lambda
 the seed spread. Phases (each resumable, each skips what is done):
 
     python bench/udrdr_study.py train  [--lanes 2] [--only NAME ...]   # udrdr train --resume
-    python bench/udrdr_study.py score  [--only NAME ...]               # benchmark run
+    python bench/udrdr_study.py score  [--only NAME ...] [--sets SET ...]  # benchmark run
     python bench/udrdr_study.py report                                 # CSV, tables, plots
     python bench/udrdr_study.py all
 
@@ -180,8 +180,9 @@ def score_one(method: str, weights: str | None, results: Path, sets) -> None:
               f"({out.newly_scored} new)", flush=True)
 
 
-def score(runs: list[Run]) -> None:
-    """Score every finished run's models, and the reference rows (input, PReNet)."""
+def score(runs: list[Run], only_sets: set[str] | None = None) -> None:
+    """Score every finished run's models, and the reference rows (input, PReNet);
+    ``only_sets`` limits the evaluation sets (a pass without the slow NIQE first)."""
     import torch
 
     torch.set_num_threads(1)
@@ -196,7 +197,8 @@ def score(runs: list[Run]) -> None:
             continue
         for label, method, weights in models_of(run):
             print(f"{run.name} {label}", flush=True)
-            score_one(method, str(weights), RESULTS / run.name / label, sets_of(run.name, label))
+            sets = [e for e in sets_of(run.name, label) if not only_sets or e[0] in only_sets]
+            score_one(method, str(weights), RESULTS / run.name / label, sets)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -204,6 +206,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("phase", choices=["train", "score", "report", "all"])
     ap.add_argument("--lanes", type=int, default=2, help="trainings at once (default 2)")
     ap.add_argument("--only", nargs="*", help="run names (default: all)")
+    ap.add_argument("--sets", nargs="*", choices=[e[0] for e in EVAL_SETS],
+                    help="score: only these evaluation sets (default: each run's own)")
     args = ap.parse_args(argv)
     names = {r.name for r in RUNS}
     unknown = set(args.only or ()) - names
@@ -213,7 +217,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.phase in ("train", "all"):
         train(runs, args.lanes)
     if args.phase in ("score", "all"):
-        score(runs)
+        score(runs, set(args.sets) if args.sets else None)
     if args.phase in ("report", "all"):
         from udrdr_study_report import report
 
