@@ -160,10 +160,13 @@ def _parse_row(raw: dict[str, str], where: str) -> dict[str, Any]:
 
 
 def read_scores(path: Path) -> list[dict[str, Any]]:
-    """Rows of a ``scores.csv``; a malformed file is an error naming it."""
-    if not path.exists():
+    """Rows of a ``scores.csv`` (none when it is absent, or was merged away while being
+    looked for); a malformed file is an error naming it."""
+    try:
+        fh = open(path, newline="", encoding="utf-8")  # noqa: SIM115 - closed below
+    except FileNotFoundError:
         return []
-    with open(path, newline="", encoding="utf-8") as fh:
+    with fh:
         reader = csv.DictReader(fh)
         if reader.fieldnames is None or tuple(reader.fieldnames[:3]) != ("index", "id", "file"):
             raise DataError(f"{path}: not a scores file (header {reader.fieldnames})")
@@ -215,8 +218,11 @@ class ScoresFile:
         self._fh = None
 
     def read(self) -> list[dict[str, Any]]:
-        """The CSV's rows and the journal's, one per image, by index."""
-        return merge_rows(read_scores(self.path), read_journal(self.journal))
+        """The CSV's rows and the journal's, one per image, by index. The journal is read
+        first: a checkpoint that lands between the two reads moves its rows into the CSV
+        read second, so a reader beside a live writer never misses a finished row."""
+        journalled = read_journal(self.journal)
+        return merge_rows(read_scores(self.path), journalled)
 
     def recover(self) -> list[dict[str, Any]]:
         """:meth:`read`, folding a journal left by a killed writer into the CSV."""
@@ -247,6 +253,7 @@ class ScoresFile:
         self.pending = 0
 
     def close(self) -> None:
+        """Close the journal (it stays on disk until the next checkpoint)."""
         if self._fh is not None:
             fh, self._fh = self._fh, None
             fh.close()
@@ -263,6 +270,7 @@ def load_record(folder: Path, name: str = RECORD) -> RunRecord | None:
 
 
 def save_record(folder: Path, record: RunRecord, name: str = RECORD) -> None:
+    """Write the run record ``name`` in ``folder`` atomically."""
     atomic_write_text(folder / name, record.to_json())
 
 
@@ -301,18 +309,22 @@ class Shard:
 
     @property
     def label(self) -> str:
+        """``I/N``, as given to ``--shard``."""
         return f"{self.index}/{self.count}"
 
     @property
     def tag(self) -> str:
+        """``shard-I-of-N``, in the names of this shard's files."""
         return f"shard-{self.index}-of-{self.count}"
 
     @property
     def scores_name(self) -> str:
+        """The file of this shard's rows."""
         return f"scores.{self.tag}.csv"
 
     @property
     def record_name(self) -> str:
+        """The file of this shard's record."""
         return f"run.{self.tag}.json"
 
     def file_names(self) -> tuple[str, ...]:
