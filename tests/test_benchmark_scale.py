@@ -80,12 +80,35 @@ def test_workers_give_the_bytes_of_one_process(paired_root, tmp_path, pooled):
     _only_whole_run_files(out.folder)
 
 
+def test_every_metric_gives_the_same_bytes_with_workers(tmp_path, pooled, standin_weights):
+    """LPIPS (stand-in AlexNet, in the main process) and NIQE (in the workers) too, on
+    96x192 images (two NIQE blocks each)."""
+    rng = np.random.default_rng(5)
+    root = tmp_path / "data"
+    for i in range(2):
+        clean = rng.integers(0, 256, (96, 192, 3), dtype=np.uint8)
+        rainy = np.clip(clean.astype(int) + rng.integers(0, 50, (96, 192, 1)), 0, 255)
+        write_png(root / "rainy" / f"{i}.png", rainy.astype(np.uint8))
+        write_png(root / "clean" / f"{i}.png", clean)
+    csv = []
+    for workers in (1, 2):
+        out = run_one(_req(root, tmp_path / f"w{workers}", workers=workers,
+                           metrics=("psnr", "ssim", "rainmap", "lpips", "niqe"),
+                           lpips_weights=str(standin_weights)), log=_quiet)
+        assert not out.record.unavailable and out.record.status == "complete"
+        csv.append((out.folder / "scores.csv").read_bytes())
+    assert csv[0] == csv[1]
+    header, first = csv[0].decode().splitlines()[:2]
+    assert header.endswith("lpips,niqe") and ",," not in first and not first.endswith(",")
+
+
 def test_network_run_with_workers_and_saved_images(paired_root, tmp_path, pooled):
     """The network (UDRDR's demo F3) in this process, decoding and metrics around it."""
-    single = run_one(_req(paired_root, tmp_path / "a", method="udrdr", save_images=True),
-                     log=_quiet)
+    single = run_one(_req(paired_root, tmp_path / "a", method="udrdr", save_images=True,
+                          limit=4), log=_quiet)
     spread = run_one(_req(paired_root, tmp_path / "b", method="udrdr", save_images=True,
-                          workers=2), log=_quiet)
+                          limit=4, workers=2), log=_quiet)
+    assert spread.newly_scored == 4
     assert (spread.folder / "scores.csv").read_bytes() == \
         (single.folder / "scores.csv").read_bytes()
     for png in (single.folder / "images").iterdir():
