@@ -14,6 +14,7 @@ CSV is the same bytes however the work was spread.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Callable
@@ -271,8 +272,8 @@ def _score_locked(job: _Job, shard: store.Shard | None, progress: Progress | Non
     if progress is not None:
         progress(0, len(todo))
     try:
-        with pipeline:
-            results = pipeline.results([WorkItem(i, s) for i, s in todo])
+        items = [WorkItem(i, s) for i, s in todo]
+        with pipeline, contextlib.closing(pipeline.results(items)) as results:
             for n, result in enumerate(results, start=1):
                 if result.error is not None:
                     if not req.skip_bad:
