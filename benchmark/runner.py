@@ -166,9 +166,10 @@ def run_one(req: RunRequest, progress: Progress | None = None, log=print) -> Run
     if shard is None:
         # One writer per run folder: a second identical run waits, then finds the work done.
         with lock_folder(folder, wait=True, on_wait=waiting):
-            remove_stale_temps(folder)  # of a killed run (we hold the lock)
-            remove_stale_temps(folder / "images")
+            remove_stale_temps(folder, (store.SCORES, store.RECORD))  # a killed run's
             shards.fold_locked(folder)  # parts of shards no longer running
+            if not store.shards_in(folder):  # no shard is writing images either
+                remove_stale_temps(folder / "images")
             newly, tried = _score_locked(job, None, progress, log)
             shards.fold_locked(folder)
     else:
