@@ -295,8 +295,9 @@ def _score_locked(job: _Job, shard: store.Shard | None, progress: Progress | Non
                     progress(n, len(todo))
                 if n % CHECKPOINT_EVERY == 0:
                     save()
-    except BaseException:  # errors and Ctrl-C too: the rows finished so far go to the CSV
-        save()
+    except BaseException:  # errors and Ctrl-C too: the rows finished now go to the CSV
+        if newly:  # (a run stopped before its first row leaves nothing behind)
+            save()
         raise
     save()
     return newly, len(todo)
