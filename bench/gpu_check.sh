@@ -5,7 +5,8 @@
 #    generated demo data: steps/s (median of steps 6-50) and peak GPU memory;
 # 2. F3 (paper config) on one 512x512 image, fp32, as in Table 3 (0.17 s on a TITAN RTX):
 #    mean seconds over 100 passes after 3 warm-ups, and its peak memory;
-# 3. `benchmark time` of every registered network on the GPU (the paper's Table 3).
+# 3. `benchmark time` of every registered network on the GPU (the paper's Table 3);
+# 4. a short sharded `benchmark run` under torchrun (one rank per GPU) against one process.
 # Record the output in bench/results/ with the GPU name and the commit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -63,3 +64,27 @@ print(' '.join(n for n in list_methods() if get_card(n).network))"); do
     || echo "benchmark time --method $METHOD failed"
 done
 "$BENCH" table --results "$TMP/results" --layout table3 --format markdown
+
+# 4. A short sharded benchmark run under torchrun (issue 13): `input` and UDRDR's demo F3 on
+#    the 30 generated demo test images (384x255), in one process and with one rank per GPU
+#    (two ranks sharing cuda:0 on a one-GPU machine); wall times, and whether the merged
+#    scores.csv of every method is byte-identical to the one-process one.
+NGPU=$("$PY" -c "import torch; print(torch.cuda.device_count())")
+if [ "$NGPU" -ge 2 ]; then RANKS=$NGPU; DEV=cuda; else RANKS=2; DEV=cuda:0; fi
+RUN=(run --method input,udrdr --dataset demo --data-root "$TMP/data/demo" --device "$DEV"
+     --metrics psnr,ssim,rainmap)
+T0=$(date +%s.%N)
+"$PY" -m benchmark "${RUN[@]}" --results "$TMP/one" >"$TMP/one.log" 2>&1 \
+  || { echo "one-process benchmark run failed:"; tail -5 "$TMP/one.log"; }
+T1=$(date +%s.%N)
+"$PY" -m torch.distributed.run --standalone --nproc_per_node "$RANKS" -m benchmark "${RUN[@]}" \
+  --results "$TMP/ranks" >"$TMP/ranks.log" 2>&1 \
+  || { echo "torchrun benchmark run failed:"; tail -5 "$TMP/ranks.log"; }
+T2=$(date +%s.%N)
+for METHOD in input udrdr; do
+  A=$(ls "$TMP"/one/demo/$METHOD/*/scores.csv 2>/dev/null | head -1)
+  B=$(ls "$TMP"/ranks/demo/$METHOD/*/scores.csv 2>/dev/null | head -1)
+  if [ -n "$A" ] && [ -n "$B" ] && cmp -s "$A" "$B"; then SAME=identical; else SAME=DIFFERENT; fi
+  echo "benchmark run $METHOD on demo: scores.csv of $RANKS torchrun ranks ($DEV) vs one process: $SAME"
+done
+"$PY" -c "import sys; a, b, c = map(float, sys.argv[1:]); print(f'benchmark run input,udrdr on 30 demo images: one process {b - a:.1f} s, $RANKS torchrun ranks {c - b:.1f} s (wall, process start included)')" "$T0" "$T1" "$T2"

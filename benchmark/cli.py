@@ -72,15 +72,25 @@ def _split_methods(text: str) -> list[str]:
               help="Run networks on overlapping TILE x TILE tiles (methods that allow it).")
 @click.option("--overlap", type=click.IntRange(min=0), default=32, show_default=True,
               help="Overlap of neighbouring tiles in pixels (with --tile).")
+@click.option("--workers", type=click.IntRange(min=1),
+              help="Processes decoding and computing metrics beside the network (default: "
+                   "every core, shared among torchrun's ranks on a node; 1: one process).")
+@click.option("--shard", metavar="I/N",
+              help="Score only shard I of N (0 <= I < N) into the same run folder; the last "
+                   "shard to finish merges them. Under torchrun each rank is a shard.")
 def run(methods, dataset, data_root, split, weights, metrics, protocol, quantize, device,
         save_images, results, limit, skip_bad, lpips_weights, precision, channels_last, tile,
-        overlap):
+        overlap, workers, shard):
     """Score METHOD(s) on DATASET image by image into RESULTS/<dataset>/<method>/.
 
     Interrupted runs resume; a rerun with identical settings does no work; other
     settings go to another folder, never mixing rows with the old ones.
     """
     from benchmark.runner import RunRequest, run_one
+    from benchmark.store import Shard
+
+    if shard is not None:
+        shard = Shard.parse(shard).label  # a bad value stops here, before any work
 
     names = _split_methods(methods)
     weight_map = _weights_for(names, weights)
@@ -99,7 +109,7 @@ def run(methods, dataset, data_root, split, weights, metrics, protocol, quantize
             limit=limit, skip_bad=skip_bad,
             lpips_weights=str(lpips_weights) if lpips_weights else None,
             precision=precision, channels_last=channels_last, tile=tile, overlap=overlap,
-            argv=sys.argv,
+            workers=workers, shard=shard, argv=sys.argv,
         )
         state = {"bar": None, "started": time.perf_counter()}
 
@@ -171,6 +181,8 @@ def _summary(name: str, dataset: str, out) -> None:
     else:
         tried = "" if out.newly_scored == out.attempted else f" of {out.attempted}"
         did = f"scored {out.newly_scored}{tried} image(s)"
+    if out.shard is not None:
+        did += f" as shard {out.shard}"
     click.echo(
         f"{name} on {dataset} [{s.protocol}, quantize={s.quantize}]: {did}; "
         f"{rec.scored}/{rec.expected} images, status {rec.status}"
@@ -200,13 +212,17 @@ def table(results, layout, fmt, out, force):
     table1: derained-image PSNR/SSIM/LPIPS and rain-map PSNR/SSIM per dataset;
     table2: NIQE on real sets; table3: parameters and seconds per image;
     long: one row per (method, dataset, metric, protocol, quantize).
-    A partial mean (*) follows one rule, the one `benchmark run` prints.
+    A partial mean (*) follows one rule, the one `benchmark run` prints. Shards of a
+    run (`benchmark run --shard`) that have finished are merged into its scores.csv first.
     """
+    from benchmark.shards import fold_all
     from benchmark.tables import render
     from raindata.errors import DataError
 
     if out is not None and out.exists() and not force:
         raise DataError(f"{out}: already exists (use --force to replace it)")
+    if results.is_dir():
+        fold_all(results)
     text = render(results, layout, fmt)
     if out is None:
         click.echo(text, nl=False)

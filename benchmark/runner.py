@@ -2,25 +2,45 @@
 
 A run holds its folder's lock (:mod:`raindata.lock`) while it scores: a second run with
 the same settings waits for the first, then resumes from its rows (finding nothing left
-to do when the first finished). Every per-image message names the image.
+to do when the first finished). A shard of a run (``--shard I/N``, torchrun ranks) holds
+only the lock of its part of the folder (:mod:`benchmark.shards`). Every per-image message
+names the image.
+
+Rows are journalled as they finish and the sorted CSV is rewritten at checkpoints
+(:class:`benchmark.store.ScoresFile`); decoding, the network and the metrics overlap in
+:class:`benchmark.parallel.Pipeline`, which hands results back in dataset order, so the
+CSV is the same bytes however the work was spread.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmark import store
+from benchmark import shards, store
 from benchmark.datasets import open_dataset
 from benchmark.methods import open_method
-from benchmark.scoring import DEFAULT_PAIRED, DEFAULT_UNPAIRED, Scorer, check_metrics, nan_reason
+from benchmark.scoring import (
+    DEFAULT_PAIRED,
+    DEFAULT_UNPAIRED,
+    ON_DEVICE,
+    ImageSpec,
+    Scorer,
+    check_metrics,
+    nan_reason,
+)
 from raindata.atomic import remove_stale_temps
 from raindata.errors import DataError
 from raindata.lock import lock_folder
 from raindata.provenance import record as provenance_record
+
+CHECKPOINT_EVERY = 20
+"""Images between two rewrites of the sorted CSV and the record (rows are journalled as
+they finish, so a kill loses none)."""
 
 
 @dataclass
@@ -45,6 +65,10 @@ class RunRequest:
     channels_last: bool = False
     tile: int | None = None
     overlap: int = 32
+    workers: int | None = None
+    """Processes for decoding and metrics (None: every core; 1: all in this process)."""
+    shard: str | None = None
+    """``"I/N"``: score only this share of the images (None: all, or the torchrun rank's)."""
     argv: list[str] | None = None
 
     def method_options(self) -> dict:
@@ -63,7 +87,8 @@ class RunRequest:
 
 @dataclass
 class RunOutcome:
-    """What a run did: its folder, record, rows and how many images it scored now."""
+    """What a run did: its folder, the whole run's record and rows, and how many images
+    this call scored (for a shard: of its share)."""
 
     folder: Path
     record: store.RunRecord
@@ -72,6 +97,8 @@ class RunOutcome:
     notes: list[str] = field(default_factory=list)
     attempted: int = 0
     """Images this call tried to score (0: everything was already scored)."""
+    shard: str | None = None
+    """``"I/N"`` when this call scored one shard."""
 
 
 Progress = Callable[[int, int], None]
@@ -81,6 +108,12 @@ def run_one(req: RunRequest, progress: Progress | None = None, log=print) -> Run
     """Score ``req.method`` on ``req.dataset``; resume a run with the same settings."""
     from raindata.layouts import find_samples
 
+    _refuse_in_starting_worker()
+    if req.shard is not None:
+        shard, device, torchrun = store.Shard.parse(req.shard), req.device, False
+    else:  # under torchrun each rank is a shard (and cuda is cuda:LOCAL_RANK)
+        shard, device = shards.from_environment(req.device)
+        torchrun = shard is not None
     ds = open_dataset(req.dataset, req.data_root, req.split, req.protocol)
     samples = find_samples(ds.name, ds.root, ds.split)
     if not samples:
@@ -88,7 +121,7 @@ def run_one(req: RunRequest, progress: Progress | None = None, log=print) -> Run
     metrics = req.metrics or (DEFAULT_PAIRED if ds.paired else DEFAULT_UNPAIRED)
     check_metrics(metrics, ds.paired, ds.name)
 
-    method = open_method(req.method, req.weights, req.device, req.quantize, req.method_options())
+    method = open_method(req.method, req.weights, device, req.quantize, req.method_options())
     notes: list[str] = []
     model_info = getattr(getattr(method, "model", None), "info", None)
     bundled = model_info().get("bundled_weights") if model_info is not None else None
@@ -113,7 +146,7 @@ def run_one(req: RunRequest, progress: Progress | None = None, log=print) -> Run
     # A metric that cannot be computed here (LPIPS without its weights) is left out of the
     # settings: the run holds exactly the columns it computed, and a later run that can
     # compute it lands in a new folder instead of mixing rows with empty cells.
-    scorer = Scorer(metrics, ds.protocol, req.device, req.lpips_weights)
+    scorer = Scorer(metrics, ds.protocol, device, req.lpips_weights)
     for name, why in scorer.unavailable.items():
         log(f"note: {name} unavailable, column left empty: {why}")
     computed = tuple(m for m in metrics if m not in scorer.unavailable)
@@ -123,7 +156,7 @@ def run_one(req: RunRequest, progress: Progress | None = None, log=print) -> Run
         weights_sha256=method.weights_sha256,
         method_options=tuple(sorted((k, str(v)) for k, v in req.method_options().items())),
         lpips_sha256=scorer.lpips_sha256,
-        device=req.device.split(":")[0] if _runs_network(method) else "",
+        device=device.split(":")[0] if _runs_network(method) else "",
     )
     folder = store.run_dir(req.results, settings)
 
@@ -131,126 +164,184 @@ def run_one(req: RunRequest, progress: Progress | None = None, log=print) -> Run
         log(f"note: {folder} is being scored by {holder.describe()}; waiting for it to "
             "finish, then continuing from its results")
 
-    # One writer per run folder: a second identical run waits, then finds the work done.
-    with lock_folder(folder, wait=True, on_wait=waiting):
-        remove_stale_temps(folder)  # of a killed run (we hold the lock)
-        remove_stale_temps(folder / "images")
-        return _score_locked(req, ds, samples, method, scorer, settings, folder, notes,
-                             model_info, progress, log)
+    job = _Job(req, ds, samples, method, scorer, settings, folder, model_info, device)
+    if shard is None:
+        # One writer per run folder: a second identical run waits, then finds the work done.
+        with lock_folder(folder, wait=True, on_wait=waiting):
+            remove_stale_temps(folder, (store.SCORES, store.RECORD))  # a killed run's
+            shards.fold_locked(folder)  # parts of shards no longer running
+            if not store.shards_in(folder):  # no shard is writing images either
+                remove_stale_temps(folder / "images")
+            newly, tried = _score_locked(job, None, progress, log)
+            shards.fold_locked(folder)
+    else:
+        group = shards.RankGroup() if torchrun else None
+        with shards.part_lock(folder, shard, wait=True, on_wait=waiting):
+            remove_stale_temps(folder, shard.file_names())
+            remove_stale_temps(folder / "images", {f"{Path(s.rainy).stem}.png"
+                                                  for i, s in enumerate(samples)
+                                                  if shard.takes(i)})
+            newly, tried = _score_locked(job, shard, progress, log)
+        shards.fold(folder, on_wait=waiting)  # the last shard to finish merges them all
+        if group is not None:
+            group.wait_for_all()  # rank 0 merges once every rank has finished
+            if group.rank == 0:
+                shards.fold(folder, on_wait=waiting)
+            group.wait_for_all()  # and the others return once it has
+    record, rows = store.load_run(folder)
+    return RunOutcome(folder, record, rows, newly, notes, attempted=tried,
+                      shard=None if shard is None else shard.label)
 
 
-def _score_locked(req, ds, samples, method, scorer, settings, folder, notes, model_info,
-                  progress, log) -> RunOutcome:
-    """The scoring loop of :func:`run_one`, run while holding the run folder's lock."""
-    record = store.load_record(folder)
-    if record is not None and record.settings != settings:
-        raise DataError(f"{folder}/run.json: settings differ from this run's (hash collision?)")
-    rows = store.read_scores(folder / "scores.csv")
+@dataclass
+class _Job:
+    """What :func:`run_one` resolved, handed to the scoring loop."""
+
+    req: RunRequest
+    ds: object
+    samples: list
+    method: object
+    scorer: Scorer
+    settings: store.RunSettings
+    folder: Path
+    model_info: Callable | None
+    device: str
+
+
+def _score_locked(job: _Job, shard: store.Shard | None, progress: Progress | None,
+                  log) -> tuple[int, int]:
+    """The scoring loop of :func:`run_one`, run while holding the lock of what it writes:
+    the run folder, or with ``shard`` its part of it. Returns (images scored now, images
+    tried now)."""
+    from benchmark.parallel import Pipeline, WorkItem, default_workers
+
+    req, folder, method, scorer = job.req, job.folder, job.method, job.scorer
+    record_name = store.RECORD if shard is None else shard.record_name
+    target = store.ScoresFile(folder / (store.SCORES if shard is None else shard.scores_name))
+    record = store.load_record(folder, record_name)
+    if record is not None and record.settings != job.settings:
+        raise DataError(f"{folder / record_name}: settings differ from this run's "
+                        "(hash collision?)")
+    share = [(i, s) for i, s in enumerate(job.samples) if shard is None or shard.takes(i)]
+    rows = target.recover()  # ours: this process holds their lock
+    others = _rows_elsewhere(folder, shard)
+    images_dir = folder / "images"
     if req.save_images:  # images asked for now but not saved by an earlier pass: redo those
-        by_id = {s.id: s for s in samples}
-        rows = [r for r in rows if r["id"] not in by_id
-                or (folder / "images" / f"{Path(by_id[r['id']].rainy).stem}.png").is_file()]
-    done = {r["id"] for r in rows}
+        mine = {s.id for _, s in share}
+        have = {s.id for _, s in share if (images_dir / f"{Path(s.rainy).stem}.png").is_file()}
+        rows = [r for r in rows if r["id"] not in mine or r["id"] in have]
+        others = [r for r in others if r["id"] not in mine or r["id"] in have]
+    done = {r["id"] for r in rows} | {r["id"] for r in others}
     skipped: list[dict[str, str]] = []  # images skipped earlier are tried again
     if record is None:
-        record = store.RunRecord(settings=settings)
-    config = {k: str(v) if isinstance(v, Path) else v for k, v in vars(req).items() if k != "argv"}
+        record = store.RunRecord(settings=job.settings)
+    config = {k: str(v) if isinstance(v, Path) else v for k, v in vars(req).items()
+              if k != "argv"}
     record.provenance = provenance_record(config, req.argv)
-    record.provenance["device"] = describe_device(req.device)
-    record.expected = len(samples)
+    record.provenance["device"] = describe_device(job.device)
+    record.expected = len(share)
     record.extra["official_quantize"] = method.official_quantize
-    if model_info is not None:
-        record.extra["method"] = model_info()
-
-    todo = [(i, s) for i, s in enumerate(samples) if s.id not in done]
-    if req.limit is not None:
-        todo = todo[: max(0, req.limit - len(done))]
+    if shard is not None:
+        record.extra["shard"] = shard.label
+        record.extra["images"] = len(job.samples)
+    if job.model_info is not None:
+        record.extra["method"] = job.model_info()
     record.unavailable = dict(scorer.unavailable)
+
+    share_done = sum(s.id in done for _, s in share)
+    todo = [(i, s) for i, s in share if s.id not in done]
+    if req.limit is not None:
+        todo = todo[: max(0, req.limit - (len(done) if shard is None else share_done))]
 
     started = time.perf_counter()
     base_seconds = record.seconds
     newly = 0
-    images_dir = folder / "images"
-    from raindata.layouts import load_pair
 
+    def save() -> None:
+        record.skipped = skipped
+        record.seconds = round(base_seconds + time.perf_counter() - started, 3)
+        record.scored = share_done + newly
+        record.status = store.run_status(record.scored, len(skipped), record.expected)
+        target.checkpoint(rows)
+        store.save_record(folder, record, record_name)
+
+    networked = _runs_network(method)
+    workers = default_workers() if req.workers is None else max(1, req.workers)
+    spec = ImageSpec(method_name=req.method, metrics=scorer.metrics, protocol=job.ds.protocol,
+                     root=Path(job.ds.root), images_dir=images_dir if req.save_images else None,
+                     method=None if networked else method)
+    pipeline = Pipeline(spec, scorer, workers=workers, on_device=ON_DEVICE,
+                        derain=_network_step(method) if networked else None)
     if progress is not None:
         progress(0, len(todo))
-    for n, (index, sample) in enumerate(todo, start=1):
-        try:
-            rainy, clean = load_pair(sample)
-            derained = method.output(sample.id, sample.rainy, rainy)
-            reference = clean if clean is not None else rainy
-            if derained.shape != reference.shape:
-                what = "ground truth" if clean is not None else "rainy input"
-                raise DataError(
-                    f"{req.method}: output for {sample.rainy.name} is "
-                    f"{derained.shape[1]}x{derained.shape[0]}, its {what} is "
-                    f"{reference.shape[1]}x{reference.shape[0]}"
-                )
-            scores = scorer.score(rainy, derained, clean)
-        except DataError as exc:
-            message = _naming(sample.rainy, exc)
-            if not req.skip_bad:
-                if message == str(exc):
-                    raise
-                raise DataError(message) from None
-            skipped.append({"id": sample.id, "file": str(sample.rainy), "reason": message})
-            log(f"skipped: {message}")
-        else:
-            for col, value in scores.items():
-                if value is not None and math.isnan(value):
-                    log(f"note: {sample.rainy}: {col} is NaN, left out of the mean: "
-                        f"{nan_reason(col)}")
-            if req.save_images:
-                from raindata.imageio import write_png
-
-                write_png(images_dir / f"{Path(sample.rainy).stem}.png", derained)
-            rows.append({"index": index, "id": sample.id, "file": rel(sample.rainy, ds.root),
-                         **scores})
-            newly += 1
-            store.write_scores(folder / "scores.csv", rows)
-        if progress is not None:
-            progress(n, len(todo))
-        record.skipped = skipped
-        if n % 20 == 0:
-            _finish(record, rows, skipped, base_seconds + time.perf_counter() - started, folder)
-    final = _finish(record, rows, skipped, base_seconds + time.perf_counter() - started, folder)
-    return RunOutcome(folder, final, rows, newly, notes, attempted=len(todo))
+    try:
+        items = [WorkItem(i, s) for i, s in todo]
+        with pipeline, contextlib.closing(pipeline.results(items)) as results:
+            for n, result in enumerate(results, start=1):
+                if result.error is not None:
+                    if not req.skip_bad:
+                        raise DataError(result.error)
+                    skipped.append({"id": result.sample.id, "file": str(result.sample.rainy),
+                                    "reason": result.error})
+                    log(f"skipped: {result.error}")
+                else:
+                    for col in store.SCORE_COLUMNS:
+                        value = result.row.get(col)
+                        if value is not None and math.isnan(value):
+                            log(f"note: {result.sample.rainy}: {col} is NaN, left out of the "
+                                f"mean: {nan_reason(col)}")
+                    rows.append(result.row)
+                    target.append(result.row)
+                    newly += 1
+                if progress is not None:
+                    progress(n, len(todo))
+                if n % CHECKPOINT_EVERY == 0:
+                    save()
+    except BaseException:  # errors and Ctrl-C too: the rows finished now go to the CSV
+        if newly:  # (a run stopped before its first row leaves nothing behind)
+            save()
+        raise
+    save()
+    return newly, len(todo)
 
 
-def _naming(image: Path, exc: DataError) -> str:
-    """The message of ``exc``, prefixed with the image it is about unless it names it."""
-    message = str(exc)
-    if str(image) in message or Path(image).name in message:
-        return message
-    return f"{image}: {message}"
+def _rows_elsewhere(folder: Path, shard: store.Shard | None) -> list[dict]:
+    """Rows of the run kept outside what this process writes, read only: every other
+    shard's part, and ``scores.csv`` when this process is a shard."""
+    groups = [store.ScoresFile(folder / other.scores_name).read()
+              for other in store.shards_in(folder) if other != shard]
+    if shard is not None:
+        groups.append(store.ScoresFile(folder / store.SCORES).read())
+    return store.merge_rows(*groups)
+
+
+def _network_step(method):
+    """The pipeline's network step: each image's output, or the DataError it raised."""
+    def derain(block):
+        out = []
+        for sample, rainy in block:
+            try:
+                out.append(method.output(sample.id, sample.rainy, rainy))
+            except DataError as exc:
+                out.append(exc)
+        return out
+    return derain
+
+
+def _refuse_in_starting_worker() -> None:
+    """A worker process re-runs the main script as it starts (Python's ``spawn``): a script
+    calling :func:`run_one` without ``if __name__ == "__main__":`` would start the run again
+    in every worker, and wait for its own lock. Stop there, saying why."""
+    import multiprocessing
+
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        raise RuntimeError("benchmark run_one() called while a worker process starts: put "
+                           "the script's code under `if __name__ == '__main__':`")
 
 
 def _runs_network(method) -> bool:
     """Whether the method's output depends on the device (it runs a network)."""
     return getattr(getattr(method, "model", None), "network", None) is not None
-
-
-def _finish(record, rows, skipped, seconds, folder) -> store.RunRecord:
-    record.scored = len(rows)
-    record.skipped = skipped
-    record.seconds = round(seconds, 3)
-    if len(rows) + len(skipped) < record.expected:
-        record.status = "incomplete"
-    else:
-        record.status = "partial" if skipped else "complete"
-    if not rows:
-        store.write_scores(folder / "scores.csv", rows)
-    store.save_record(folder, record)
-    return record
-
-
-def rel(path: Path, root: Path) -> str:
-    """``path`` relative to ``root`` (POSIX), or its name when outside."""
-    try:
-        return Path(path).resolve().relative_to(root).as_posix()
-    except ValueError:
-        return Path(path).name
 
 
 def describe_device(device: str) -> str:

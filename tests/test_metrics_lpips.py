@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import socket
 import subprocess
 import sys
 
@@ -11,30 +10,6 @@ import numpy as np
 import pytest
 
 from benchmark.metrics import MetricInputError, MetricUnavailable, create_metric
-
-ALEX_SHAPES = {0: (64, 3, 11, 11), 3: (192, 64, 5, 5), 6: (384, 192, 3, 3),
-               8: (256, 384, 3, 3), 10: (256, 256, 3, 3)}
-
-
-@pytest.fixture
-def standin_weights(tmp_path, monkeypatch):
-    """Seeded random tensors shaped like torchvision's AlexNet state dict (features.*,
-    plus a classifier entry that must be ignored); network access is refused."""
-    import torch
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("network access attempted")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    gen = torch.Generator().manual_seed(1234)
-    sd = {}
-    for idx, shape in ALEX_SHAPES.items():
-        sd[f"features.{idx}.weight"] = torch.randn(shape, generator=gen) * 0.05
-        sd[f"features.{idx}.bias"] = torch.randn(shape[0], generator=gen) * 0.01
-    sd["classifier.1.weight"] = torch.zeros(4, 4)
-    path = tmp_path / "alexnet-standin.pth"
-    torch.save(sd, path)
-    return path
 
 
 def _images(seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from benchmark import store, tables
 from benchmark.methods import open_results_folder
-from benchmark.runner import rel
+from benchmark.scoring import rel
 from raindata.errors import DataError
 
 Ref = dict[str, Any]
