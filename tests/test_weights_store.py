@@ -231,14 +231,14 @@ def test_list_shows_the_shared_files_as_present(shared_data, monkeypatch):
     released = [r for r in rows.values() if r["method"] not in ("udrdr", "lpips")]
     assert len(released) == 13 and all(r["present"] for r in released)
     assert rows["ddn/model"]["path"] == str(shared_data / "baselines_official/ddn/model")
-    assert rows["udrdr/udrdr_demo_f3.pt"]["present"]
+    assert rows["udrdr/udrdr_demo_f3.pt"]["present"] and rows["udrdr/udrdr_cpu_f3.pt"]["present"]
     assert not rows["lpips/alexnet-owt-7be5be79.pth"]["present"]
     assert {o["method"] for o in doc["bring_your_own"]} >= {"rcdnet", "syn2real", "did-mdn"}
     monkeypatch.setenv("DERAIN_WEIGHTS_DIR", str(shared_data / "baselines_official") +
                        os.pathsep + str(shared_data / "prenet_official"))
     res = CliRunner().invoke(main, ["weights", "list"])
     assert res.exit_code == 0, res.output
-    assert res.output.count("  present: ") == 14
+    assert res.output.count("  present: ") == 15  # the 13 released files and 2 bundled F3s
     assert "alexnet-owt-7be5be79.pth  [lpips]  missing (benchmark weights fetch " \
         "alexnet-owt-7be5be79.pth)" in res.output
     assert "page: https://github.com/xueyangfu/xueyangfu.github.io/blob/" in res.output
