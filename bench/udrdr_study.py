@@ -180,7 +180,8 @@ def score_one(method: str, weights: str | None, results: Path, sets) -> None:
               f"({out.newly_scored} new)", flush=True)
 
 
-def score(runs: list[Run], only_sets: set[str] | None = None) -> None:
+def score(runs: list[Run], only_sets: set[str] | None = None,
+          tested_only: bool = False) -> None:
     """Score every finished run's models, and the reference rows (input, PReNet);
     ``only_sets`` limits the evaluation sets (a pass without the slow NIQE first)."""
     import torch
@@ -196,6 +197,8 @@ def score(runs: list[Run], only_sets: set[str] | None = None) -> None:
             print(f"skip {run.name}: training not finished", flush=True)
             continue
         for label, method, weights in models_of(run):
+            if tested_only and label != ("f3" if run.student else "teacher"):
+                continue
             print(f"{run.name} {label}", flush=True)
             sets = [e for e in sets_of(run.name, label) if not only_sets or e[0] in only_sets]
             score_one(method, str(weights), RESULTS / run.name / label, sets)
@@ -208,6 +211,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--only", nargs="*", help="run names (default: all)")
     ap.add_argument("--sets", nargs="*", choices=[e[0] for e in EVAL_SETS],
                     help="score: only these evaluation sets (default: each run's own)")
+    ap.add_argument("--tested-only", action="store_true",
+                    help="score: only each run's tested model (F3; the teacher without one)")
     args = ap.parse_args(argv)
     names = {r.name for r in RUNS}
     unknown = set(args.only or ()) - names
@@ -217,7 +222,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.phase in ("train", "all"):
         train(runs, args.lanes)
     if args.phase in ("score", "all"):
-        score(runs, set(args.sets) if args.sets else None)
+        score(runs, set(args.sets) if args.sets else None, args.tested_only)
     if args.phase in ("report", "all"):
         from udrdr_study_report import report
 

@@ -42,6 +42,7 @@ def collect(results: Path) -> dict[tuple[str, str, str], dict[str, float]]:
                     if values:
                         means[m] = mean_score(values)
                 means["n"] = len(rows)
+                means["expected"] = record.expected
                 table[(run_dir.name, model, s.dataset)] = means
     return table
 
@@ -63,7 +64,8 @@ def collect_prenet(baselines: Path) -> dict[tuple[str, str, str], dict[str, floa
         if s.method != "prenet" or info.get("weights_released_as") != PRENET_FILES.get(s.dataset):
             continue
         means = {m: mean_score([r[m] for r in rows if r.get(m) is not None]) for m in METRICS}
-        table[("_reference", "prenet", s.dataset)] = {**means, "n": len(rows)}
+        table[("_reference", "prenet", s.dataset)] = {**means, "n": len(rows),
+                                                      "expected": record.expected}
     return table
 
 
@@ -86,34 +88,46 @@ def write_csv(table, runs, path: Path) -> None:
     what = {r.name: r.what for r in runs}
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["run", "what", "model", "dataset", *METRICS, "images"])
+    w.writerow(["run", "what", "model", "dataset", *METRICS, "images", "expected"])
     for (run, model, dataset), means in sorted(table.items()):
         w.writerow([run, what.get(run, "reference"), model, dataset,
                     *[("" if means.get(m) is None else f"{means[m]:.6f}") for m in METRICS],
-                    means.get("n", "")])
+                    means.get("n", ""), means.get("expected", "")])
     path.write_text(buf.getvalue())
 
 
-def _cell(values: list[float], digits: int) -> str:
-    """``mean`` or ``mean +- half-range`` over seeds; ``-`` when missing."""
-    values = [v for v in values if v is not None]
-    if not values:
+def _cell(values: list[float | None], digits: int) -> str:
+    """``mean`` or ``mean +- half-range`` over seeds; ``-`` when missing; ``(k of n)`` when
+    only k of the n runs asked for have a complete score."""
+    found = [v for v in values if v is not None]
+    if not found:
         return "-"
-    mean = statistics.fmean(values)
-    if len(values) == 1:
-        return f"{mean:.{digits}f}"
-    half = (max(values) - min(values)) / 2
-    return f"{mean:.{digits}f} +- {half:.{digits}f}"
+    mean = statistics.fmean(found)
+    text = f"{mean:.{digits}f}"
+    if len(found) > 1:
+        text += f" +- {(max(found) - min(found)) / 2:.{digits}f}"
+    if len(found) < len(values):
+        text += f" ({len(found)} of {len(values)})"
+    return text
+
+
+def _complete(table, key: tuple[str, str, str], metric: str) -> float | None:
+    """The mean of ``metric`` of a run that scored every image, else None (a partial run
+    is never shown as a result)."""
+    means = table.get(key, {})
+    if means.get("n") != means.get("expected"):
+        return None
+    return means.get(metric)
 
 
 def _row(table, label: str, keys: list[tuple[str, str]]) -> str:
     cells = [label]
     for dataset in SETS:
         if dataset == "sirr":
-            cells.append(_cell([table.get((r, m, dataset), {}).get("niqe") for r, m in keys], 3))
+            cells.append(_cell([_complete(table, (r, m, dataset), "niqe") for r, m in keys], 3))
             continue
         for metric, digits in (("psnr", 2), ("ssim", 4)):
-            cells.append(_cell([table.get((r, m, dataset), {}).get(metric) for r, m in keys],
+            cells.append(_cell([_complete(table, (r, m, dataset), metric) for r, m in keys],
                                digits))
     return "| " + " | ".join(cells) + " |"
 
@@ -150,7 +164,8 @@ def report(runs, results: Path, runs_dir: Path, out: Path) -> None:
         f"`python bench/udrdr_study.py all` ({date.today().isoformat()}, {platform.machine()}, "
         f"commit {_commit(out.parents[1])}): configs/cpu.toml, 720 steps per run, "
         "validation-selected checkpoints; y-matlab protocol. `a +- b`: mean over seeds 0 and "
-        "1 +- half their range.",
+        "1 +- half their range; `(1 of 2)`: one seed scored so far; `-`: not scored (only "
+        "runs that scored every image are shown).",
         "",
         "## Main table",
         "",
@@ -159,11 +174,10 @@ def report(runs, results: Path, runs_dir: Path, out: Path) -> None:
         _row(table, "PReNet (official Rain100L / Rain100H weights on their sets)",
              [("_reference", "prenet")]),
     ]
-    seeds = [n for n in ("full-s0", "full-s1") if have(n)]
-    zero = [n for n in ("lambda0-s0", "lambda0-s1") if have(n)]
-    lines.append(_row(table, f"UDRDR F3, full ({len(seeds)} seeds)", [(n, "f3") for n in seeds]))
-    lines.append(_row(table, f"UDRDR F3, lambda = 0 ({len(zero)} seeds)",
-                      [(n, "f3") for n in zero]))
+    seeds = [n for n in ("full-s0", "full-s1") if n in names]
+    zero = [n for n in ("lambda0-s0", "lambda0-s1") if n in names]
+    lines.append(_row(table, "UDRDR F3, full (seeds 0, 1)", [(n, "f3") for n in seeds]))
+    lines.append(_row(table, "UDRDR F3, lambda = 0 (seeds 0, 1)", [(n, "f3") for n in zero]))
     lines.append(_row(table, "teacher of the full model (F2(x - F1(x)))",
                       [(n, "teacher") for n in seeds]))
     if have("nodistill"):
@@ -193,7 +207,7 @@ def _points(table, runs: list[tuple[float, str]], dataset: str) -> dict[float, l
     """x -> the F3 PSNRs of the runs at x (several runs at one x: seeds)."""
     out: dict[float, list[float]] = {}
     for x, run in runs:
-        value = table.get((run, "f3", dataset), {}).get("psnr")
+        value = _complete(table, (run, "f3", dataset), "psnr")
         if value is not None:
             out.setdefault(x, []).append(value)
     return out
