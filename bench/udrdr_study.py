@@ -226,7 +226,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.phase in ("report", "all"):
         from udrdr_study_report import report
 
-        report(RUNS, RESULTS, RUNS_DIR, OUT)
+        report([r for r in RUNS if finished(r)], RESULTS, RUNS_DIR, OUT)  # none half-trained
 
 
 if __name__ == "__main__":
