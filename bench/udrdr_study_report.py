@@ -213,6 +213,14 @@ def _points(table, runs: list[tuple[float, str]], dataset: str) -> dict[float, l
     return out
 
 
+def _ticks(series: dict[str, dict[float, list[float]]],
+           labels: dict[float, str]) -> dict[float, str]:
+    """The x ticks that have a point in some series (a sweep still being run shows no
+    empty positions)."""
+    have = {x for points in series.values() for x in points}
+    return {x: label for x, label in labels.items() if x in have}
+
+
 def _plots(table, runs, runs_dir: Path, out: Path) -> None:
     from benchmark import plots
     from models.train.log import read_log
@@ -221,15 +229,17 @@ def _plots(table, runs, runs_dir: Path, out: Path) -> None:
            (1.2, "full-s1"), (4.8, "lambda4.8")]
     series = {SET_LABEL[d]: _points(table, lam, d) for d in ("rain100l", "raindirection")}
     if any(series.values()):
+        ticks = _ticks(series, {0.0: "0", 0.3: "0.3", 1.2: "1.2", 4.8: "4.8"})
         plots.sweep(series, out / "udrdr_study_lambda.png", xlabel="lambda (eq. 5 weight)",
                     ylabel="F3 Y-PSNR (dB)", title="Direction regularizer weight",
-                    xticks=[0, 0.3, 1.2, 4.8], xticklabels=["0", "0.3", "1.2", "4.8"])
+                    xticks=list(ticks), xticklabels=list(ticks.values()))
     ker = [(2.0, "l3-gradient"), (3.0, "l3"), (5.0, "full-s0"), (5.0, "full-s1"), (7.0, "l7")]
     series = {SET_LABEL[d]: _points(table, ker, d) for d in ("rain100l", "raindirection")}
     if any(series.values()):
+        ticks = _ticks(series, {2.0: "3 grad", 3.0: "3", 5.0: "5", 7.0: "7"})
         plots.sweep(series, out / "udrdr_study_kernel.png", xlabel="directional kernel",
                     ylabel="F3 Y-PSNR (dB)", title="Kernel size (lambda 1.2)",
-                    xticks=[2, 3, 5, 7], xticklabels=["3 grad", "3", "5", "7"])
+                    xticks=list(ticks), xticklabels=list(ticks.values()))
     curves = {}
     for run in runs:
         path = runs_dir / run.name / "val_log.csv"
