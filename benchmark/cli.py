@@ -75,12 +75,15 @@ def _split_methods(text: str) -> list[str]:
 @click.option("--workers", type=click.IntRange(min=1),
               help="Processes decoding and computing metrics beside the network (default: "
                    "every core, shared among torchrun's ranks on a node; 1: one process).")
+@click.option("--batch-size", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Consecutive images of equal size per forward pass (methods whose card "
+                   "allows batching; the others run one at a time).")
 @click.option("--shard", metavar="I/N",
               help="Score only shard I of N (0 <= I < N) into the same run folder; the last "
                    "shard to finish merges them. Under torchrun each rank is a shard.")
 def run(methods, dataset, data_root, split, weights, metrics, protocol, quantize, device,
         save_images, results, limit, skip_bad, lpips_weights, precision, channels_last, tile,
-        overlap, workers, shard):
+        overlap, workers, batch_size, shard):
     """Score METHOD(s) on DATASET image by image into RESULTS/<dataset>/<method>/.
 
     Interrupted runs resume; a rerun with identical settings does no work; other
@@ -109,7 +112,7 @@ def run(methods, dataset, data_root, split, weights, metrics, protocol, quantize
             limit=limit, skip_bad=skip_bad,
             lpips_weights=str(lpips_weights) if lpips_weights else None,
             precision=precision, channels_last=channels_last, tile=tile, overlap=overlap,
-            workers=workers, shard=shard, argv=sys.argv,
+            workers=workers, shard=shard, batch_size=batch_size, argv=sys.argv,
         )
         state = {"bar": None, "started": time.perf_counter()}
 

@@ -42,6 +42,12 @@ class ModelMethod:
 
         return quantize(self.model.derain(rainy), self.quantize)
 
+    def outputs(self, images: list[np.ndarray]) -> list[np.ndarray]:
+        """:meth:`output` of several images; equal sizes share the model's batches."""
+        from models.inference.output import quantize
+
+        return [quantize(y, self.quantize) for y in self.model.derain_batch(images)]
+
 
 @dataclass
 class ResultsFolder:
@@ -98,12 +104,15 @@ def open_results_folder(spec: str) -> ResultsFolder:
 
 
 def open_method(
-    spec: str, weights: str | None, device: str, quantize: str, options: dict | None = None
+    spec: str, weights: str | None, device: str, quantize: str, options: dict | None = None,
+    batch_size: int = 1,
 ) -> Scorable:
-    """Build the method named by ``spec`` with its weights; ``quantize`` may override."""
+    """Build the method named by ``spec`` with its weights; ``quantize`` may override;
+    ``batch_size`` images of equal size per forward pass where the card allows it."""
     if spec.startswith("results:"):
-        if options:
-            raise DataError(f"--method {spec}: {', '.join(options)} apply to networks only")
+        asked = [*(options or {}), *(["batch_size"] if batch_size > 1 else [])]
+        if asked:
+            raise DataError(f"--method {spec}: {', '.join(asked)} apply to networks only")
         return open_results_folder(spec)
     from models.registry import create_model, get_card
 
@@ -111,6 +120,8 @@ def open_method(
     kwargs = dict(options or {})
     if weights is not None:
         kwargs["weights"] = weights
+    if batch_size > 1 and card.network is not None:
+        kwargs["batch_size"] = batch_size
     model = create_model(spec, device=device, **kwargs)
     how = card.quantize if quantize == "official" else quantize
     return ModelMethod(

@@ -69,6 +69,9 @@ class RunRequest:
     """Processes for decoding and metrics (None: every core; 1: all in this process)."""
     shard: str | None = None
     """``"I/N"``: score only this share of the images (None: all, or the torchrun rank's)."""
+    batch_size: int = 1
+    """Consecutive images of equal size per forward pass, where the method's card allows
+    batching (a speed option like ``workers``: recorded, not part of the run's key)."""
     argv: list[str] | None = None
 
     def method_options(self) -> dict:
@@ -121,7 +124,8 @@ def run_one(req: RunRequest, progress: Progress | None = None, log=print) -> Run
     metrics = req.metrics or (DEFAULT_PAIRED if ds.paired else DEFAULT_UNPAIRED)
     check_metrics(metrics, ds.paired, ds.name)
 
-    method = open_method(req.method, req.weights, device, req.quantize, req.method_options())
+    method = open_method(req.method, req.weights, device, req.quantize, req.method_options(),
+                         batch_size=req.batch_size)
     notes: list[str] = []
     model_info = getattr(getattr(method, "model", None), "info", None)
     bundled = model_info().get("bundled_weights") if model_info is not None else None
@@ -270,8 +274,10 @@ def _score_locked(job: _Job, shard: store.Shard | None, progress: Progress | Non
     spec = ImageSpec(method_name=req.method, metrics=scorer.metrics, protocol=job.ds.protocol,
                      root=Path(job.ds.root), images_dir=images_dir if req.save_images else None,
                      method=None if networked else method)
+    block = getattr(getattr(method, "model", None), "batch_size", 1) if networked else 1
+    record.extra["batch_size"] = block
     pipeline = Pipeline(spec, scorer, workers=workers, on_device=ON_DEVICE,
-                        derain=_network_step(method) if networked else None)
+                        derain=_network_step(method) if networked else None, block=block)
     if progress is not None:
         progress(0, len(todo))
     try:
@@ -316,15 +322,22 @@ def _rows_elsewhere(folder: Path, shard: store.Shard | None) -> list[dict]:
 
 
 def _network_step(method):
-    """The pipeline's network step: each image's output, or the DataError it raised."""
+    """The pipeline's network step: each image's output, or the DataError it raised. A
+    block of several images goes through :meth:`outputs` (equal sizes share forward
+    passes); if that fails, image by image, so that the error names its own image."""
+    def one(sample, rainy):
+        try:
+            return method.output(sample.id, sample.rainy, rainy)
+        except DataError as exc:
+            return exc
+
     def derain(block):
-        out = []
-        for sample, rainy in block:
+        if len(block) > 1 and hasattr(method, "outputs"):
             try:
-                out.append(method.output(sample.id, sample.rainy, rainy))
-            except DataError as exc:
-                out.append(exc)
-        return out
+                return method.outputs([rainy for _, rainy in block])
+            except DataError:
+                pass
+        return [one(sample, rainy) for sample, rainy in block]
     return derain
 
 

@@ -115,6 +115,43 @@ def test_network_run_with_workers_and_saved_images(paired_root, tmp_path, pooled
         assert (spread.folder / "images" / png.name).read_bytes() == png.read_bytes()
 
 
+def test_batches_give_the_bytes_of_one_image_at_a_time(paired_root, tmp_path, pooled,
+                                                       monkeypatch):
+    """--batch-size: equal sizes share forward passes (a smaller image and an unreadable
+    one in the middle of a block included); the same scores and images, the same run
+    folder (a speed option, recorded in run.json, not part of the key)."""
+    rng = np.random.default_rng(5)
+    small = rng.integers(0, 255, (32, 40, 3), dtype=np.uint8)
+    write_png(paired_root / "rainy" / "img5.png", small)
+    write_png(paired_root / "clean" / "img5.png", small)
+    (paired_root / "rainy" / "img3.png").write_bytes(b"not a png")
+    from benchmark.methods import ModelMethod
+
+    blocks, outputs = [], ModelMethod.outputs
+
+    def spy(self, images):
+        blocks.append([img.shape[:2] for img in images])
+        return outputs(self, images)
+
+    monkeypatch.setattr(ModelMethod, "outputs", spy)
+    runs = [run_one(_req(paired_root, tmp_path / name, method="udrdr", save_images=True,
+                         skip_bad=True, **kw), log=_quiet)
+            for name, kw in (("one", {}), ("batched", {"batch_size": 4, "workers": 2}))]
+    one, batched = runs
+    assert batched.newly_scored == N_IMAGES - 1 and batched.record.extra["batch_size"] == 4
+    assert one.record.extra["batch_size"] == 1 and one.folder.name == batched.folder.name
+    assert [s["id"] for s in batched.record.skipped] == ["img3"]
+    # blocks of 4 by position, the unreadable img3 left out: 1 2 4 | 5 6 7 8 | 9
+    assert [len(b) for b in blocks] == [3, 4] and blocks[1][0] == (32, 40)
+    assert (batched.folder / "scores.csv").read_bytes() == \
+        (one.folder / "scores.csv").read_bytes()
+    for png in (one.folder / "images").iterdir():
+        assert (batched.folder / "images" / png.name).read_bytes() == png.read_bytes()
+    with pytest.raises(DataError, match=r"batch_size apply to networks only"):
+        run_one(_req(paired_root, tmp_path / "r", method=f"results:{paired_root / 'clean'}",
+                     batch_size=2), log=_quiet)
+
+
 def test_bad_image_stops_or_is_skipped_the_same_with_workers(paired_root, tmp_path, pooled):
     (paired_root / "rainy" / "img4.png").write_bytes(b"not a png")
     messages = {}
@@ -247,6 +284,12 @@ def test_cli_workers_and_shard(paired_root, tmp_path):
     assert (folder / "scores.csv").read_bytes() == single
     bad = CliRunner().invoke(main, [*base, "--workers", "0"])
     assert bad.exit_code == 2 and "--workers" in bad.output
+    batched = CliRunner().invoke(main, [*base, "--batch-size", "4"])  # input: no network
+    assert batched.exit_code == 0, batched.output
+    assert [p.name for p in (tmp_path / "r").glob("paired/input/*")] == [folder.name]
+    assert (folder / "scores.csv").read_bytes() == single  # the same run: nothing redone
+    bad = CliRunner().invoke(main, [*base, "--batch-size", "0"])
+    assert bad.exit_code == 2 and "--batch-size" in bad.output
 
 
 def test_torchrun_ranks_are_shards_and_rank_0_merges(paired_root, tmp_path):
