@@ -15,7 +15,8 @@ Writes ``bench/results/scale.md``:
    100, 300 and 1,000 generated 48x64 images, to show it does not grow with the images.
 
 The machine may be shared; the 1-minute load average is recorded before and after.
-Usage: ``python bench/bench_scale.py [--prenet-images 10] [--out bench/results/scale.md]``
+Usage: ``python bench/bench_scale.py [--prenet-images 10] [--out bench/results/scale.md]
+[--note "what else ran"]``
 """
 
 from __future__ import annotations
@@ -236,6 +237,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--prenet-images", type=int, default=10)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "scale.md")
+    parser.add_argument("--note", default="", help="what else ran on the machine, in words")
     parser.add_argument("--memory-only", action="store_true",
                         help="print part 4 (peak memory) only")
     parser.add_argument("--memory-child", nargs=4, help=argparse.SUPPRESS)
@@ -268,10 +270,9 @@ def main(argv: list[str] | None = None) -> None:
         f"- Date: {started}",
         f"- Commit: {git_head()}",
         f"- Machine: {machine()}; Python {sys.version.split()[0]}",
-        f"- 1-minute load average {load_before:.1f} before, {load_after:.1f} after. The two "
-        "cores were shared with two UDRDR training jobs for the whole measurement (this "
-        "script ran at `nice 15`), so every figure is noisy and a second worker had far "
-        "less than a free core: read the ratios as lower bounds of an idle machine's.",
+        f"- 1-minute load average {load_before:.1f} before, {load_after:.1f} after (2 logical "
+        "CPUs: above ~1, other processes shared them and the figures are inflated)."
+        + (f" {args.note}" if args.note else ""),
         "",
     ]
     args.out.parent.mkdir(parents=True, exist_ok=True)
