@@ -6,7 +6,8 @@
 # 2. F3 (paper config) on one 512x512 image, fp32, as in Table 3 (0.17 s on a TITAN RTX):
 #    mean seconds over 100 passes after 3 warm-ups, and its peak memory;
 # 3. `benchmark time` of every registered network on the GPU (the paper's Table 3);
-# 4. a short sharded `benchmark run` under torchrun (one rank per GPU) against one process.
+# 4. a short sharded `benchmark run` under torchrun (one rank per GPU) against one process;
+# 5. the score cost of fp16/bf16 and the speed of --batch-size on the GPU.
 # Record the output in bench/results/ with the GPU name and the commit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -88,3 +89,17 @@ for METHOD in input udrdr; do
   echo "benchmark run $METHOD on demo: scores.csv of $RANKS torchrun ranks ($DEV) vs one process: $SAME"
 done
 "$PY" -c "import sys; a, b, c = map(float, sys.argv[1:]); print(f'benchmark run input,udrdr on 30 demo images: one process {b - a:.1f} s, $RANKS torchrun ranks {c - b:.1f} s (wall, process start included)')" "$T0" "$T1" "$T2"
+
+# 5. Precision and batching on the GPU (issue 13): UDRDR's demo F3 on the 30 demo test images
+#    in fp32, fp16 and bf16 (the score each costs) and fp32 with --batch-size 8 (same
+#    scores expected up to the GPU's rounding; wall time of each run).
+for OPTS in "--precision fp32" "--precision fp16" "--precision bf16" "--precision fp32 --batch-size 8"; do
+  S0=$(date +%s.%N)
+  # shellcheck disable=SC2086
+  "$PY" -m benchmark run --method udrdr --weights models/weights/udrdr_demo_f3.pt --dataset demo \
+    --data-root "$TMP/data/demo" --device cuda --metrics psnr,ssim --workers 2 $OPTS \
+    --results "$TMP/prec-${OPTS// /_}" >"$TMP/prec.log" 2>&1 \
+    || { echo "benchmark run $OPTS failed:"; tail -3 "$TMP/prec.log"; continue; }
+  S1=$(date +%s.%N)
+  echo "udrdr demo F3 $OPTS: $(grep -m1 'mean:' "$TMP/prec.log" | sed 's/^ *//') ($("$PY" -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$S0" "$S1") s wall)"
+done
