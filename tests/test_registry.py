@@ -168,3 +168,29 @@ def test_bundled_udrdr_weights_match_the_card():
     assert demo.info()["f3"]["config"]["n_blocks"] != model.info()["f3"]["config"]["n_blocks"]
 
 
+
+
+def test_bundled_cpu_f3_is_the_model_its_files_describe():
+    """The default F3 carries the config committed beside it, was selected on validation at
+    the best step of the committed validation log, and its training log reaches that step."""
+    import csv
+    import dataclasses
+
+    from models.io.f3 import load_f3
+    from models.methods.udrdr import cpu_weights_path
+    from models.train.config import load_config
+
+    folder = cpu_weights_path().parent
+    _, info = load_f3(cpu_weights_path())
+    config = load_config(folder / "udrdr_cpu_config.toml", []).to_dict()
+    assert info.meta["train_config"] == config
+    assert dataclasses.asdict(info.config) == config["model"]
+    with open(folder / "udrdr_cpu_val_log.csv", newline="") as f:
+        val = list(csv.DictReader(f))
+    best = max(val, key=lambda r: float(r["f3_psnr"]))
+    assert info.meta["selected_by"] == "validation"
+    assert info.meta["step"] == int(best["step"])
+    assert info.meta["val_psnr"] == pytest.approx(float(best["f3_psnr"]), abs=1e-9)
+    with open(folder / "udrdr_cpu_train_log.csv", newline="") as f:
+        steps = [int(r["step"]) for r in csv.DictReader(f)]
+    assert max(steps) >= info.meta["step"]
