@@ -184,7 +184,7 @@ def run_one(req: RunRequest, progress: Progress | None = None, log=print) -> Run
             remove_stale_temps(folder, shard.file_names())
             remove_stale_temps(folder / "images", {f"{Path(s.rainy).stem}.png"
                                                   for i, s in enumerate(samples)
-                                                  if shard.takes(i)})
+                                                  if shard.takes(i, job.block)})
             newly, tried = _score_locked(job, shard, progress, log)
         shards.fold(folder, on_wait=waiting)  # the last shard to finish merges them all
         if group is not None:
@@ -211,6 +211,14 @@ class _Job:
     model_info: Callable | None
     device: str
 
+    @property
+    def block(self) -> int:
+        """Images per forward pass of the network (``--batch-size`` where the card allows
+        it; 1 without a network): shards take whole blocks, so batches stay full."""
+        if not _runs_network(self.method):
+            return 1
+        return getattr(getattr(self.method, "model", None), "batch_size", 1)
+
 
 def _score_locked(job: _Job, shard: store.Shard | None, progress: Progress | None,
                   log) -> tuple[int, int]:
@@ -226,7 +234,8 @@ def _score_locked(job: _Job, shard: store.Shard | None, progress: Progress | Non
     if record is not None and record.settings != job.settings:
         raise DataError(f"{folder / record_name}: settings differ from this run's "
                         "(hash collision?)")
-    share = [(i, s) for i, s in enumerate(job.samples) if shard is None or shard.takes(i)]
+    share = [(i, s) for i, s in enumerate(job.samples)
+             if shard is None or shard.takes(i, job.block)]
     rows = target.recover()  # ours: this process holds their lock
     others = _rows_elsewhere(folder, shard)
     images_dir = folder / "images"
@@ -274,7 +283,7 @@ def _score_locked(job: _Job, shard: store.Shard | None, progress: Progress | Non
     spec = ImageSpec(method_name=req.method, metrics=scorer.metrics, protocol=job.ds.protocol,
                      root=Path(job.ds.root), images_dir=images_dir if req.save_images else None,
                      method=None if networked else method)
-    block = getattr(getattr(method, "model", None), "batch_size", 1) if networked else 1
+    block = job.block
     record.extra["batch_size"] = block
     pipeline = Pipeline(spec, scorer, workers=workers, on_device=ON_DEVICE,
                         derain=_network_step(method) if networked else None, block=block)

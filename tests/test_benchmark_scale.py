@@ -152,6 +152,23 @@ def test_batches_give_the_bytes_of_one_image_at_a_time(paired_root, tmp_path, po
                      batch_size=2), log=_quiet)
 
 
+def test_shards_take_whole_batches(paired_root, tmp_path):
+    """With --batch-size 4 shard 0/2 takes images 1-4 and 9, shard 1/2 images 5-8; merged,
+    the bytes of one process scoring one image at a time."""
+    one = run_one(_req(paired_root, tmp_path / "one", method="udrdr"), log=_quiet)
+    first = run_one(_req(paired_root, tmp_path / "sh", method="udrdr", batch_size=4,
+                         shard="0/2"), log=_quiet)
+    assert [r["id"] for r in store.read_scores(first.folder / "scores.csv")] == \
+        ["img1", "img2", "img3", "img4", "img9"]
+    last = run_one(_req(paired_root, tmp_path / "sh", method="udrdr", batch_size=4,
+                        shard="1/2"), log=_quiet)
+    parts = [first, last]
+    assert [p.newly_scored for p in parts] == [5, 4]
+    assert parts[1].record.status == "complete"
+    assert (parts[1].folder / "scores.csv").read_bytes() == \
+        (one.folder / "scores.csv").read_bytes()
+
+
 def test_bad_image_stops_or_is_skipped_the_same_with_workers(paired_root, tmp_path, pooled):
     (paired_root / "rainy" / "img4.png").write_bytes(b"not a png")
     messages = {}
