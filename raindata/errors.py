@@ -7,3 +7,11 @@ class DataError(Exception):
     The message is one line that names the offending file or value; the command
     line layer prints it as ``error: <message>`` and exits with status 1.
     """
+
+
+def printable(text: str) -> str:
+    """``text`` with control and other unprintable characters escaped (a file named
+    ``"\\n.png"`` shows as ``\\n.png``), so that a message naming it stays one line."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)

@@ -257,3 +257,14 @@ def test_results_folder_pairing(stems, results):
         assert sorted(used | set(extra)) == sorted(p.name for p in rf.files.values())
     finally:
         shutil.rmtree(folder)
+
+
+def test_a_file_name_with_a_newline_stays_on_one_line(tmp_path):
+    """Found by the property test above: ``rainy/\\n.png`` once broke the message in two."""
+    from raindata.layouts import find_samples
+
+    (tmp_path / "rainy").mkdir()
+    (tmp_path / "rainy" / "\n.png").write_bytes(b"x")
+    with pytest.raises(DataError) as err:
+        find_samples("paired", tmp_path, None)
+    assert "\n" not in str(err.value) and "rainy/\\n.png: no clean partner" in str(err.value)

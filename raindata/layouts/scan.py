@@ -9,7 +9,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from raindata.errors import DataError
+from raindata.errors import DataError, printable
 from raindata.layouts.spec import (
     ROLES,
     DatasetLayout,
@@ -29,7 +29,7 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.message}"
+        return printable(f"{self.path}: {self.message}")
 
 
 @dataclass
@@ -406,8 +406,10 @@ def find(layout: DatasetLayout, root: Path, split: str | None = None) -> list[Sa
         shown = "; ".join(str(p) for p in problems[:3])
         more = f"; and {len(problems) - 3} more" if len(problems) > 3 else ""
         raise DataError(
-            f"{root}: {len(problems)} problem(s) in {layout.name} ({det.variant.name} variant): "
-            f"{shown}{more} (run `raindata verify {layout.name} {root}` for the full list)"
+            f"{printable(str(root))}: {len(problems)} problem(s) in {layout.name} "
+            f"({det.variant.name} variant): "
+            f"{shown}{more} (run `raindata verify {layout.name} {printable(str(root))}` for the "
+            "full list)"
         )
     return [s for r in results for s in r.samples]
 
