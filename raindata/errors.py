@@ -5,8 +5,12 @@ class DataError(Exception):
     """A problem with user input (a file, a folder, a flag value).
 
     The message is one line that names the offending file or value; the command
-    line layer prints it as ``error: <message>`` and exits with status 1.
+    line layer prints it as ``error: <message>`` and exits with status 1. Control
+    characters (from file names) are escaped, so it stays one line whatever it names.
     """
+
+    def __str__(self) -> str:
+        return printable(super().__str__())
 
 
 def printable(text: str) -> str:

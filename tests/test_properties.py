@@ -268,3 +268,4 @@ def test_a_file_name_with_a_newline_stays_on_one_line(tmp_path):
     with pytest.raises(DataError) as err:
         find_samples("paired", tmp_path, None)
     assert "\n" not in str(err.value) and "rainy/\\n.png: no clean partner" in str(err.value)
+    assert str(DataError("a\nb.png: unreadable")) == "a\\nb.png: unreadable"
