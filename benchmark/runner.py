@@ -129,9 +129,11 @@ def run_one(req: RunRequest, progress: Progress | None = None, log=print) -> Run
     notes: list[str] = []
     model_info = getattr(getattr(method, "model", None), "info", None)
     bundled = model_info().get("bundled_weights") if model_info is not None else None
-    if bundled:
-        scale = "the demo set only" if "demo" in bundled else "a CPU-scale training (README)"
-        log(f"note: {req.method} uses its bundled weights {bundled} (trained on {scale}); "
+    if bundled:  # what it was trained on comes from the card, not from the file name
+        model = method.model
+        released = model.card.known_weights(model.weights_sha256)
+        trained = released.trained_on if released else "data its card does not name"
+        log(f"note: {req.method} uses its bundled weights {bundled} (trained on {trained}); "
             "pass --weights for a model of your own")
     if hasattr(method, "check_against"):
         missing, extra = method.check_against(samples)
