@@ -1,14 +1,16 @@
 """Every compared method with released weights on the real test data (issue 8, Tables 1-3).
 
-    python bench/baselines.py run [--lanes 2] [--only METHOD ...]   # benchmark run, resumable
+    python bench/baselines.py run [--lanes 2] [--shards N] [--only METHOD ...]  # resumable
     python bench/baselines.py time [--n 5]                          # benchmark time, 512x512
     python bench/baselines.py report                                # bench/results/baselines.md
 
 ``run`` scores every released weights file in ``../shared/data`` on Rain100L and Rain100H
 (test, 100 pairs each: Y-PSNR/SSIM and rain-map PSNR/SSIM, y-matlab protocol, each
 method's official output convention) and every method on the 147 SIRR-Data real images
-(NIQE), through ``benchmark run`` into ``results/baselines`` (``--lanes`` runs at once;
-an interrupted run resumes). ``time`` runs ``benchmark time`` for every registered network.
+(NIQE), through ``benchmark run`` into ``results/baselines`` (``--lanes`` processes at
+once; ``--shards N`` splits every run into N ``--shard I/N`` processes, so that one long run
+uses every lane; an interrupted run resumes, sharded or not). ``time`` runs ``benchmark
+time`` for every registered network.
 ``report`` writes the measured-vs-published comparison with the paper's Table 1 and the
 ``benchmark table`` layouts to ``bench/results/``.
 """
@@ -99,12 +101,15 @@ class Job:
             return self.weights is None or Path(self.weights).name in SIRR_WEIGHTS
         return True
 
-    def command(self) -> list[str]:
+    def command(self, shard: str | None = None) -> list[str]:
+        """The ``benchmark run`` command line (of shard ``"I/N"`` of the run when given)."""
         cmd = [str(BIN / "benchmark"), "run", "--method", self.method, "--dataset", self.dataset,
                "--data-root", str(SHARED / self.root), "--metrics", self.metrics,
                "--results", str(RESULTS)]
         if self.weights:
             cmd += ["--weights", str(SHARED / self.weights)]
+        if shard:
+            cmd += ["--shard", shard]
         return cmd
 
     @property
@@ -129,28 +134,31 @@ def jobs(only: list[str] | None) -> list[Job]:
     return out
 
 
-def run_jobs(todo: list[Job], lanes: int) -> None:
-    """Run the jobs ``lanes`` at a time (each resumes; a finished one does no work)."""
+def run_jobs(jobs_: list[Job], lanes: int, shards: int = 1) -> None:
+    """Run the jobs ``lanes`` processes at a time, each job as ``shards`` shards (each
+    resumes; a finished one does no work; the last shard of a run to finish merges it)."""
     logs = RESULTS / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    active: list[tuple[Job, subprocess.Popen]] = []
+    todo = [(job, f"{i}/{shards}" if shards > 1 else None) for job in jobs_ for i in range(shards)]
+    active: list[tuple[str, subprocess.Popen]] = []
     failed = []
     while todo or active:
         while todo and len(active) < lanes:
-            job = todo.pop(0)
+            job, shard = todo.pop(0)
+            name = job.name + (f"-shard{shard.replace('/', 'of')}" if shard else "")
             log = open(logs / f"{job.name}.log", "a")  # noqa: SIM115 - closed with the process
-            print(f"start {job.name}", flush=True)
+            print(f"start {name}", flush=True)
             env = {**os.environ, "OMP_NUM_THREADS": "1"}
-            active.append((job, subprocess.Popen(job.command(), cwd=ROOT, stdout=log,
-                                                 stderr=subprocess.STDOUT, env=env)))
+            active.append((name, subprocess.Popen(job.command(shard), cwd=ROOT, stdout=log,
+                                                  stderr=subprocess.STDOUT, env=env)))
         time.sleep(5)
         for item in list(active):
-            job, proc = item
+            name, proc = item
             if proc.poll() is not None:
                 active.remove(item)
-                print(f"{'done' if proc.returncode == 0 else 'FAILED'} {job.name}", flush=True)
+                print(f"{'done' if proc.returncode == 0 else 'FAILED'} {name}", flush=True)
                 if proc.returncode:
-                    failed.append(job.name)
+                    failed.append(name)
     if failed:
         raise SystemExit(f"failed: {', '.join(failed)} (logs in {logs})")
 
@@ -237,6 +245,7 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("phase", choices=["run", "time", "report"])
     ap.add_argument("--lanes", type=int, default=2)
+    ap.add_argument("--shards", type=int, default=1, help="processes per run (run)")
     ap.add_argument("--only", nargs="*", help="methods (default: all)")
     ap.add_argument("--n", type=int, default=5, help="timed runs per method (time)")
     ap.add_argument("--warmup", type=int, default=1, help="untimed runs first (time)")
@@ -244,7 +253,7 @@ def main(argv: list[str] | None = None) -> None:
     if not SHARED.is_dir():
         raise SystemExit(f"{SHARED}: the real test data is needed (see ../shared/data/README.md)")
     if args.phase == "run":
-        run_jobs(jobs(args.only), args.lanes)
+        run_jobs(jobs(args.only), args.lanes, args.shards)
     elif args.phase == "time":
         time_all(args.n, args.warmup)
     else:
