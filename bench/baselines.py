@@ -58,6 +58,12 @@ SIRR_WEIGHTS = {"model", "model_practical.pt", "Net_DIDMDN.pth", "PReNet_real1.p
                 "latest_net_G_Rain1400.pth"}
 """The weights scored on SIRR-Data's real images (NIQE), one per method."""
 
+SIRR_TILING: dict[str, tuple[str, ...]] = {"derainnet": ("--tile", "1440", "--overlap", "128")}
+"""Tiling where a whole image cannot fit in this machine's 24 GiB: DerainNet holds two
+512-channel maps at full resolution, 2 x 25 GB for SIRR-Data's 4288x2848 ``91.jpg``. With
+1440-pixel tiles (8.5 GB) the four images with a side over 1440 are tiled; the other 143
+run whole (a tile covering the image is whole-image inference)."""
+
 DATASETS: tuple[tuple[str, str, str], ...] = (
     ("rain100l", "rain100l_test", "psnr,ssim,rainmap"),
     ("rain100h", "rain100h_test", "psnr,ssim,rainmap"),
@@ -108,6 +114,8 @@ class Job:
                "--results", str(RESULTS)]
         if self.weights:
             cmd += ["--weights", str(SHARED / self.weights)]
+        if self.dataset == "sirr":
+            cmd += list(SIRR_TILING.get(self.method, ()))
         if shard:
             cmd += ["--shard", shard]
         return cmd
