@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
@@ -148,22 +149,23 @@ def run_jobs(jobs_: list[Job], lanes: int, shards: int = 1) -> None:
     logs = RESULTS / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     todo = [(job, f"{i}/{shards}" if shards > 1 else None) for job in jobs_ for i in range(shards)]
-    active: list[tuple[str, subprocess.Popen]] = []
+    active: list[tuple[str, subprocess.Popen, Any]] = []
     failed = []
     while todo or active:
         while todo and len(active) < lanes:
             job, shard = todo.pop(0)
             name = job.name + (f"-shard{shard.replace('/', 'of')}" if shard else "")
-            log = open(logs / f"{job.name}.log", "a")  # noqa: SIM115 - closed with the process
+            log = open(logs / f"{job.name}.log", "a")  # noqa: SIM115 - closed when it ends
             print(f"start {name}", flush=True)
             env = {**os.environ, "OMP_NUM_THREADS": "1"}
             active.append((name, subprocess.Popen(job.command(shard), cwd=ROOT, stdout=log,
-                                                  stderr=subprocess.STDOUT, env=env)))
+                                                  stderr=subprocess.STDOUT, env=env), log))
         time.sleep(5)
         for item in list(active):
-            name, proc = item
+            name, proc, log = item
             if proc.poll() is not None:
                 active.remove(item)
+                log.close()
                 print(f"{'done' if proc.returncode == 0 else 'FAILED'} {name}", flush=True)
                 if proc.returncode:
                     failed.append(name)
