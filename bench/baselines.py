@@ -61,10 +61,10 @@ SIRR_WEIGHTS = {"model", "model_practical.pt", "Net_DIDMDN.pth", "PReNet_real1.p
 
 SIRR_TILING: dict[str, tuple[str, ...]] = {"derainnet": ("--tile", "1440", "--overlap", "128")}
 """Tiling where a whole image cannot fit in this machine's 24 GiB: DerainNet holds two
-512-channel maps at full resolution, 2 x 25 GB for SIRR-Data's 4288x2848 ``91.jpg``. With
-1440-pixel tiles (two 4.2 GB maps; 10.6 GB peak resident memory measured) the four images
-with a side over 1440 are tiled; the other 143 run whole (a tile covering the image is
-whole-image inference)."""
+512-channel float maps at full resolution, 2 x 23.3 GiB for SIRR-Data's 4288x2848
+``91.jpg``. With 1440-pixel tiles (two 4.0 GiB maps; 10.1 GiB peak resident memory
+measured) the four images with a side over 1440 are tiled; the other 143 run whole (a tile
+covering the image is whole-image inference)."""
 
 DATASETS: tuple[tuple[str, str, str], ...] = (
     ("rain100l", "rain100l_test", "psnr,ssim,rainmap"),

@@ -406,10 +406,8 @@ def find(layout: DatasetLayout, root: Path, split: str | None = None) -> list[Sa
         shown = "; ".join(str(p) for p in problems[:3])
         more = f"; and {len(problems) - 3} more" if len(problems) > 3 else ""
         raise DataError(
-            f"{printable(str(root))}: {len(problems)} problem(s) in {layout.name} "
-            f"({det.variant.name} variant): "
-            f"{shown}{more} (run `raindata verify {layout.name} {printable(str(root))}` for the "
-            "full list)"
+            f"{root}: {len(problems)} problem(s) in {layout.name} ({det.variant.name} variant): "
+            f"{shown}{more} (run `raindata verify {layout.name} {root}` for the full list)"
         )
     return [s for r in results for s in r.samples]
 
