@@ -6,6 +6,7 @@ the seed spread. Phases (each resumable, each skips what is done):
 
     python bench/udrdr_study.py train  [--lanes 2] [--only NAME ...]   # udrdr train --resume
     python bench/udrdr_study.py score  [--only NAME ...] [--sets SET ...]  # benchmark run
+    python bench/udrdr_study.py rainmaps [--only NAME ...]              # F1 rain maps
     python bench/udrdr_study.py report                                 # CSV, tables, plots
     python bench/udrdr_study.py all
 
@@ -16,8 +17,9 @@ split (``data/cpu/test``); the main-table runs (:data:`MAIN_RUNS`) also on Rain1
 and with their teacher, three of them (:data:`NIQE_RUNS`) with NIQE on the SIRR real
 images; plus the rainy input and PReNet (official weights) for scale. (Scoring everything
 everywhere would cost more CPU than the training: see the CPU budget in the README.)
-``report`` writes ``bench/results/udrdr_study.{csv,md}``, the ``benchmark table`` layouts
-and plots (PNG) of the sweeps and training curves.
+``rainmaps`` scores each run's estimated rain map F1(x) against the true one on those two
+sets (:mod:`udrdr_study_rainmaps`). ``report`` writes ``bench/results/udrdr_study.{csv,md}``,
+the ``benchmark table`` layouts and plots (PNG) of the sweeps and training curves.
 
 Data: the two ``raindata synth`` commands in the header of ``configs/cpu.toml``.
 """
@@ -204,9 +206,30 @@ def score(runs: list[Run], only_sets: set[str] | None = None,
             score_one(method, str(weights), RESULTS / run.name / label, sets)
 
 
+RAINMAP_SETS = ("rain100l", "raindirection")
+"""Sets on which every run's F1 rain map is scored (those every run is scored on)."""
+
+
+def rain_maps(runs: list[Run]) -> None:
+    """Score F1(x) of every finished run's selected checkpoint (resumes per set)."""
+    import torch
+    from udrdr_study_rainmaps import score_set
+
+    torch.set_num_threads(1)
+    for run in runs:
+        if not finished(run):
+            print(f"skip {run.name}: training not finished", flush=True)
+            continue
+        for dataset, root, split, _ in EVAL_SETS:
+            if dataset in RAINMAP_SETS:
+                out = RESULTS / run.name / "f1map" / f"{dataset}.csv"
+                print(f"{run.name} F1 rain map {dataset}", flush=True)
+                score_set(run.out / "checkpoints" / "best.pt", dataset, root, split, out)
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("phase", choices=["train", "score", "report", "all"])
+    ap.add_argument("phase", choices=["train", "score", "rainmaps", "report", "all"])
     ap.add_argument("--lanes", type=int, default=2, help="trainings at once (default 2)")
     ap.add_argument("--only", nargs="*", help="run names (default: all)")
     ap.add_argument("--sets", nargs="*", choices=[e[0] for e in EVAL_SETS],
@@ -223,6 +246,8 @@ def main(argv: list[str] | None = None) -> None:
         train(runs, args.lanes)
     if args.phase in ("score", "all"):
         score(runs, set(args.sets) if args.sets else None, args.tested_only)
+    if args.phase in ("rainmaps", "all"):
+        rain_maps(runs)
     if args.phase in ("report", "all"):
         from udrdr_study_report import report
 

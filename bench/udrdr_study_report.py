@@ -47,6 +47,20 @@ def collect(results: Path) -> dict[tuple[str, str, str], dict[str, float]]:
     return table
 
 
+def collect_f1(results: Path) -> dict[tuple[str, str, str], dict[str, float]]:
+    """(run, "f1map", dataset) -> psnr/ssim of F1's own rain map (``rainmaps`` phase)."""
+    from udrdr_study_rainmaps import read_means
+
+    table: dict[tuple[str, str, str], dict[str, float]] = {}
+    for path in sorted(results.glob("*/f1map/*.csv")):
+        means = read_means(path)
+        if means is not None:  # the file is written only when the whole set is scored
+            psnr, ssim, n = means
+            table[(path.parent.parent.name, "f1map", path.stem)] = {
+                "psnr": psnr, "ssim": ssim, "n": n, "expected": n}
+    return table
+
+
 PRENET_FILES = {"rain100l": "PReNet6_Rain100L.pth", "rain100h": "PReNet6_Rain100H.pth"}
 """PReNet's official file for each set, as scored by ``bench/baselines.py``."""
 
@@ -132,6 +146,25 @@ def _row(table, label: str, keys: list[tuple[str, str]]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
+MAP_SETS = ("rain100l", "raindirection")
+MAP_HEADER = ("| model | F1(x) Rain100L PSNR | SSIM | F1(x) synthetic PSNR | SSIM "
+              "| x - F3(x) Rain100L PSNR | x - F3(x) synthetic PSNR |\n"
+              "|---|---|---|---|---|---|---|")
+
+
+def _map_row(table, label: str, keys: list[str], derived: str = "f3") -> str:
+    """F1's rain map (psnr, ssim per set), then the map ``rainy - output`` of ``derived``."""
+    cells = [label]
+    for dataset in MAP_SETS:
+        for metric, digits in (("psnr", 2), ("ssim", 4)):
+            cells.append(_cell([_complete(table, (r, "f1map", dataset), metric) for r in keys],
+                               digits))
+    for dataset in MAP_SETS:
+        cells.append(_cell([_complete(table, (r, derived, dataset), "rainmap_psnr")
+                            for r in keys], 2))
+    return "| " + " | ".join(cells) + " |"
+
+
 HEADER = ("| model | Rain100L PSNR | SSIM | Rain100H PSNR | SSIM | synthetic PSNR | SSIM "
           "| SIRR NIQE |\n|---|---|---|---|---|---|---|---|")
 
@@ -151,6 +184,7 @@ def report(runs, results: Path, runs_dir: Path, out: Path) -> None:
 
     table = collect(results)
     table.update(collect_prenet(results.parent / "baselines"))
+    table.update(collect_f1(results))
     out.mkdir(parents=True, exist_ok=True)
     write_csv(table, runs, out / "udrdr_study.csv")
     names = {r.name for r in runs}
@@ -187,6 +221,18 @@ def report(runs, results: Path, runs_dir: Path, out: Path) -> None:
         if have(run.name):
             model = "f3" if run.student else "teacher"
             lines.append(_row(table, f"{run.name}: {run.what}", [(run.name, model)]))
+    lines += ["", "## Rain maps (against clip(rainy - clean), uint8, Y-PSNR/SSIM)", "",
+              "F1(x): the run's estimated rain map (validation-selected checkpoint, "
+              "`udrdr_study.py rainmaps`); x - F3(x): the rain map that the derained output "
+              "implies (`benchmark run --metrics rainmap`, the paper's Table 1). The rainy "
+              "input's row is the all-zero map (no rain removed).", "", MAP_HEADER,
+              _map_row(table, "rainy input (zero map)", ["_reference"], derived="input")]
+    for label, keys in (("full (seeds 0, 1)", seeds), ("lambda = 0 (seeds 0, 1)", zero)):
+        lines.append(_map_row(table, label, keys))
+    for run in runs:
+        if any(k[0] == run.name and k[1] == "f1map" for k in table):
+            lines.append(_map_row(table, f"{run.name}: {run.what}", [run.name],
+                                  derived="f3" if run.student else "teacher"))
     lines += ["", "## Validation (20 held-out RainTrainL pairs, central 128x128, Y-PSNR)", "",
               "| run | best step | best PSNR | last PSNR |", "|---|---|---|---|"]
     for run in runs:

@@ -1,0 +1,78 @@
+"""bench/udrdr_study_rainmaps.py: F1's rain map scored against the true one (tiny run)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from test_trainer import _make_data, quiet, tiny
+
+from benchmark.metrics.psnr import psnr
+from benchmark.metrics.rainmap import rain_map
+from benchmark.metrics.ssim import ssim
+from models.inference import quantize
+from models.registry import create_model
+from models.train import checkpoint as ckpt
+from models.train.trainer import train
+from raindata.imageio import read_image, write_png
+
+SCRIPT = Path(__file__).resolve().parents[1] / "bench" / "udrdr_study_rainmaps.py"
+
+
+@pytest.fixture(scope="module")
+def rainmaps():
+    spec = importlib.util.spec_from_file_location("bench_udrdr_study_rainmaps", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        sys.modules.pop(spec.name, None)
+
+
+@pytest.fixture(scope="module")
+def weights(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("study_data")
+    _make_data(root)
+    out = root / "run"
+    train(tiny(root, out, **{"run.max_steps": 2}), echo=quiet)
+    return ckpt.latest_checkpoint(out)
+
+
+def _paired_set(root: Path) -> Path:
+    rng = np.random.default_rng(5)
+    for i in (1, 2):
+        clean = rng.integers(0, 200, (20, 24, 3), dtype=np.uint8)
+        rainy = clean.copy()
+        rainy[:, i::4] = 240
+        write_png(root / "test" / "rainy" / f"{i}.png", rainy)
+        write_png(root / "test" / "clean" / f"{i}.png", clean)
+    return root
+
+
+def test_f1_rain_map_scores_equal_a_direct_computation(rainmaps, weights, tmp_path):
+    data = _paired_set(tmp_path / "set")
+    out = tmp_path / "scores" / "paired.csv"
+    assert rainmaps.score_set(weights, "paired", str(data), "test", out) == out
+    psnr_mean, ssim_mean, n = rainmaps.read_means(out)
+    assert n == 2
+    teacher = create_model("udrdr-teacher", weights=str(weights))
+    expected = []
+    for i in (1, 2):
+        rainy, clean = (read_image(data / "test" / d / f"{i}.png") for d in ("rainy", "clean"))
+        with torch.inference_mode():
+            x = torch.from_numpy(rainy).permute(2, 0, 1)[None].float() / 255
+            z = teacher.network.f1(x)[0].permute(1, 2, 0).numpy()
+        est, ref = quantize(z, "round"), rain_map(rainy, clean)
+        expected.append((psnr(est, ref, "y-matlab"), ssim(est, ref, "y-matlab")))
+    assert psnr_mean == pytest.approx(np.mean([e[0] for e in expected]), abs=1e-5)
+    assert ssim_mean == pytest.approx(np.mean([e[1] for e in expected]), abs=1e-5)
+    stamp = out.stat().st_mtime_ns
+    rainmaps.score_set(weights, "paired", str(data), "test", out)  # done: not scored again
+    assert out.stat().st_mtime_ns == stamp
+    assert rainmaps.read_means(tmp_path / "missing.csv") is None
