@@ -145,11 +145,12 @@ megapixels: about 17 CPU-minutes per model at this size)."""
 
 def models_of(run: Run) -> list[tuple[str, str, Path]]:
     """(label, method, weights) scored for a finished run: the selected F3, and the teacher
-    where it is the model (no distillation) or that of a full model (Table 5)."""
+    where it is the model (no distillation) or that of a full model (Table 5) or of
+    lambda = 0 (the regularizer's effect on the teacher, which it trains directly)."""
     found = []
     if run.student:
         found.append(("f3", "udrdr", run.out / "udrdr_f3_best.pt"))
-    if not run.student or run.name.startswith("full-"):
+    if not run.student or run.name.startswith(("full-", "lambda0-")):
         found.append(("teacher", "udrdr-teacher", run.out / "checkpoints" / "best.pt"))
     return found
 

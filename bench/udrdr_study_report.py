@@ -214,6 +214,7 @@ def report(runs, results: Path, runs_dir: Path, out: Path) -> None:
     lines.append(_row(table, "UDRDR F3, lambda = 0 (seeds 0, 1)", [(n, "f3") for n in zero]))
     lines.append(_row(table, "teacher of the full model (F2(x - F1(x)))",
                       [(n, "teacher") for n in seeds]))
+    lines.append(_row(table, "teacher of lambda = 0", [(n, "teacher") for n in zero]))
     if have("nodistill"):
         lines.append(_row(table, "no distillation (teacher, own run)", [("nodistill", "teacher")]))
     lines += ["", "## Every run (F3, or the teacher where there is no F3)", "", HEADER]
