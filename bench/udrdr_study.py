@@ -143,14 +143,19 @@ NIQE_RUNS = ("full-s0", "lambda0-s0", "nodistill")
 megapixels: about 17 CPU-minutes per model at this size)."""
 
 
+TEACHER_RUNS = ("full-s0", "full-s1", "lambda0-s0", "lambda0-s1", "f2-detached",
+                "global-residual")
+"""Runs whose teacher is scored beside their F3: the full model's (Table 5) and those of
+the switches that act on F1/F2 directly (the regularizer, the two open choices)."""
+
+
 def models_of(run: Run) -> list[tuple[str, str, Path]]:
     """(label, method, weights) scored for a finished run: the selected F3, and the teacher
-    where it is the model (no distillation) or that of a full model (Table 5) or of
-    lambda = 0 (the regularizer's effect on the teacher, which it trains directly)."""
+    where it is the model (no distillation) or the run is one of :data:`TEACHER_RUNS`."""
     found = []
     if run.student:
         found.append(("f3", "udrdr", run.out / "udrdr_f3_best.pt"))
-    if not run.student or run.name.startswith(("full-", "lambda0-")):
+    if not run.student or run.name in TEACHER_RUNS:
         found.append(("teacher", "udrdr-teacher", run.out / "checkpoints" / "best.pt"))
     return found
 

@@ -147,6 +147,19 @@ def _row(table, label: str, keys: list[tuple[str, str]]) -> str:
 
 
 MAP_SETS = ("rain100l", "raindirection")
+PARTS_HEADER = ("| model | F3 Rain100L | F3 synthetic | teacher Rain100L | teacher synthetic "
+                "| F1(x) map Rain100L | F1(x) map synthetic |\n|---|---|---|---|---|---|---|")
+
+
+def _parts_row(table, label: str, keys: list[str]) -> str:
+    """Y-PSNR of F3, of the teacher and of F1's rain map, on Rain100L and the synthetic set."""
+    cells = [label]
+    for model in ("f3", "teacher", "f1map"):
+        for dataset in MAP_SETS:
+            cells.append(_cell([_complete(table, (r, model, dataset), "psnr") for r in keys], 2))
+    return "| " + " | ".join(cells) + " |"
+
+
 MAP_HEADER = ("| model | F1(x) Rain100L PSNR | SSIM | F1(x) synthetic PSNR | SSIM "
               "| x - F3(x) Rain100L PSNR | x - F3(x) synthetic PSNR |\n"
               "|---|---|---|---|---|---|---|")
@@ -222,6 +235,16 @@ def report(runs, results: Path, runs_dir: Path, out: Path) -> None:
         if have(run.name):
             model = "f3" if run.student else "teacher"
             lines.append(_row(table, f"{run.name}: {run.what}", [(run.name, model)]))
+    lines += ["", "## F3, teacher and F1 rain map (Y-PSNR) where the teacher is scored", "",
+              "The direction regularizer and the two open choices act on F1/F2 first; F3 "
+              "learns from them. Rain map: F1(x) against clip(rainy - clean) (below).", "",
+              PARTS_HEADER,
+              _parts_row(table, "full (seeds 0, 1)", seeds),
+              _parts_row(table, "lambda = 0 (seeds 0, 1)", zero)]
+    for name in ("f2-detached", "global-residual"):
+        if have(name):
+            what = next(r.what for r in runs if r.name == name)
+            lines.append(_parts_row(table, f"{name}: {what}", [name]))
     lines += ["", "## Rain maps (against clip(rainy - clean), uint8, Y-PSNR/SSIM)", "",
               "F1(x): the run's estimated rain map (validation-selected checkpoint, "
               "`udrdr_study.py rainmaps`); x - F3(x): the rain map that the derained output "
