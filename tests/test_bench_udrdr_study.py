@@ -76,3 +76,18 @@ def test_f1_rain_map_scores_equal_a_direct_computation(rainmaps, weights, tmp_pa
     rainmaps.score_set(weights, "paired", str(data), "test", out)  # done: not scored again
     assert out.stat().st_mtime_ns == stamp
     assert rainmaps.read_means(tmp_path / "missing.csv") is None
+
+
+def test_report_rows_of_rain_maps_mean_the_seeds_and_skip_missing_sets(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(SCRIPT.parent))  # the report imports its siblings by name
+    import udrdr_study_report as report
+
+    for run, value in (("full-s0", 27.0), ("full-s1", 28.0)):
+        folder = tmp_path / run / "f1map"
+        folder.mkdir(parents=True)
+        (folder / "rain100l.csv").write_text(f"image,psnr,ssim\n1,{value},0.5\n2,{value},0.7\n")
+    table = report.collect_f1(tmp_path)
+    assert table[("full-s0", "f1map", "rain100l")] == {"psnr": 27.0, "ssim": 0.6, "n": 2,
+                                                      "expected": 2}
+    row = report._map_row(table, "full", ["full-s0", "full-s1"])
+    assert row == "| full | 27.50 +- 0.50 | 0.6000 +- 0.0000 | - | - | - | - |"
