@@ -273,11 +273,13 @@ def report(runs, results: Path, runs_dir: Path, out: Path) -> None:
     print(f"wrote {out / 'udrdr_study.md'}, {out / 'udrdr_study.csv'} and plots")
 
 
-def _points(table, runs: list[tuple[float, str]], dataset: str) -> dict[float, list[float]]:
-    """x -> the F3 PSNRs of the runs at x (several runs at one x: seeds)."""
+def _points(table, runs: list[tuple[float, str]], dataset: str,
+            model: str = "f3") -> dict[float, list[float]]:
+    """x -> the PSNRs of ``model`` (F3, or F1's rain map) of the runs at x (several runs at
+    one x: seeds)."""
     out: dict[float, list[float]] = {}
     for x, run in runs:
-        value = _complete(table, (run, "f3", dataset), "psnr")
+        value = _complete(table, (run, model, dataset), "psnr")
         if value is not None:
             out.setdefault(x, []).append(value)
     return out
@@ -291,24 +293,31 @@ def _ticks(series: dict[str, dict[float, list[float]]],
     return {x: label for x, label in labels.items() if x in have}
 
 
+def _series(table, runs: list[tuple[float, str]]) -> dict[str, dict[float, list[float]]]:
+    """The sweep's series: F3 and F1's rain map, on Rain100L and the synthetic split."""
+    return {f"{SET_LABEL[d]}, {what}": _points(table, runs, d, model)
+            for model, what in (("f3", "F3"), ("f1map", "F1(x) rain map"))
+            for d in MAP_SETS}
+
+
 def _plots(table, runs, runs_dir: Path, out: Path) -> None:
     from benchmark import plots
     from models.train.log import read_log
 
     lam = [(0.0, "lambda0-s0"), (0.0, "lambda0-s1"), (0.3, "lambda0.3"), (1.2, "full-s0"),
            (1.2, "full-s1"), (4.8, "lambda4.8")]
-    series = {SET_LABEL[d]: _points(table, lam, d) for d in ("rain100l", "raindirection")}
+    series = _series(table, lam)
     if any(series.values()):
         ticks = _ticks(series, {0.0: "0", 0.3: "0.3", 1.2: "1.2", 4.8: "4.8"})
         plots.sweep(series, out / "udrdr_study_lambda.png", xlabel="lambda (eq. 5 weight)",
-                    ylabel="F3 Y-PSNR (dB)", title="Direction regularizer weight",
+                    ylabel="Y-PSNR (dB)", title="Direction regularizer weight",
                     xticks=list(ticks), xticklabels=list(ticks.values()))
     ker = [(2.0, "l3-gradient"), (3.0, "l3"), (5.0, "full-s0"), (5.0, "full-s1"), (7.0, "l7")]
-    series = {SET_LABEL[d]: _points(table, ker, d) for d in ("rain100l", "raindirection")}
+    series = _series(table, ker)
     if any(series.values()):
         ticks = _ticks(series, {2.0: "3 grad", 3.0: "3", 5.0: "5", 7.0: "7"})
         plots.sweep(series, out / "udrdr_study_kernel.png", xlabel="directional kernel",
-                    ylabel="F3 Y-PSNR (dB)", title="Kernel size (lambda 1.2)",
+                    ylabel="Y-PSNR (dB)", title="Kernel size (lambda 1.2)",
                     xticks=list(ticks), xticklabels=list(ticks.values()))
     curves = {}
     for run in runs:

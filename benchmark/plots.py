@@ -176,8 +176,10 @@ def sweep(series: Mapping[str, Mapping[float, Sequence[float]]], path: str | os.
           xlabel: str, ylabel: str, title: str = "", xticks: Sequence[float] | None = None,
           xticklabels: Sequence[str] | None = None) -> Path:
     """Score against a config value, one line per series; where a point has several seeds
-    the line goes through their mean and an error bar spans their range."""
+    the line goes through their mean and an error bar spans their range. More than two
+    series put the legend beside the axes, where it hides no point."""
     plt = pyplot()
+    beside = len(series) > 2
     fig, ax = plt.subplots(figsize=(3.4, 2.6))
     for name, points in series.items():
         xs = sorted(points)
@@ -195,5 +197,8 @@ def sweep(series: Mapping[str, Mapping[float, Sequence[float]]], path: str | os.
     ax.grid(alpha=0.3)
     if title:
         ax.set_title(title)
-    ax.legend(fontsize=7)
+    if beside:
+        ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))
+    else:
+        ax.legend(fontsize=7)
     return save_figure(fig, path)
