@@ -16,7 +16,7 @@ run's validation-selected F3 (``udrdr_f3_best.pt``; the teacher from
 split (``data/cpu/test``); the main-table runs (:data:`MAIN_RUNS`) also on Rain100H test
 and with their teacher, three of them (:data:`NIQE_RUNS`) with NIQE on the SIRR real
 images; plus the rainy input and PReNet (official weights) for scale. (Scoring everything
-everywhere would cost more CPU than the training: see the CPU budget in the README.)
+everywhere would cost more CPU than the training: see the CPU figures in the README.)
 ``rainmaps`` scores each run's estimated rain map F1(x) against the true one on those two
 sets (:mod:`udrdr_study_rainmaps`). ``report`` writes ``bench/results/udrdr_study.{csv,md}``,
 the ``benchmark table`` layouts and plots (PNG) of the sweeps and training curves.
@@ -140,7 +140,7 @@ MAIN_RUNS = ("full-s0", "full-s1", "lambda0-s0", "lambda0-s1", "nodistill")
 the synthetic held-out split only, to fit the CPU budget."""
 NIQE_RUNS = ("full-s0", "lambda0-s0", "nodistill")
 """Runs whose selected model is also scored with NIQE on the SIRR real images (68.7
-megapixels: about 17 CPU-minutes per model at this size)."""
+megapixels: 35 to 44 minutes of one core per model at this size, beside a training)."""
 
 
 TEACHER_RUNS = ("full-s0", "full-s1", "lambda0-s0", "lambda0-s1", "f2-detached",
