@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 from test_trainer import _make_data, quiet, tiny
+from test_udrdr_validation import write_paired
 
 from benchmark.metrics.psnr import psnr
 from benchmark.metrics.rainmap import rain_map
@@ -18,7 +19,7 @@ from models.inference import quantize
 from models.registry import create_model
 from models.train import checkpoint as ckpt
 from models.train.trainer import train
-from raindata.imageio import read_image, write_png
+from raindata.imageio import read_image
 
 SCRIPT = Path(__file__).resolve().parents[1] / "bench" / "udrdr_study_rainmaps.py"
 
@@ -44,19 +45,9 @@ def weights(tmp_path_factory) -> Path:
     return ckpt.latest_checkpoint(out)
 
 
-def _paired_set(root: Path) -> Path:
-    rng = np.random.default_rng(5)
-    for i in (1, 2):
-        clean = rng.integers(0, 200, (20, 24, 3), dtype=np.uint8)
-        rainy = clean.copy()
-        rainy[:, i::4] = 240
-        write_png(root / "test" / "rainy" / f"{i}.png", rainy)
-        write_png(root / "test" / "clean" / f"{i}.png", clean)
-    return root
-
-
 def test_f1_rain_map_scores_equal_a_direct_computation(rainmaps, weights, tmp_path):
-    data = _paired_set(tmp_path / "set")
+    data = tmp_path / "set"
+    write_paired(data / "test", 2, seed=5, shape=(20, 24), period=4)
     out = tmp_path / "scores" / "paired.csv"
     assert rainmaps.score_set(weights, "paired", str(data), "test", out) == out
     psnr_mean, ssim_mean, n = rainmaps.read_means(out)

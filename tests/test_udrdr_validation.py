@@ -32,14 +32,21 @@ ROOT = Path(__file__).resolve().parents[1]
 def data_root(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("udrdr_val_data")
     _make_data(root)
-    rng = np.random.default_rng(3)
-    for i in range(1, 4):  # a generic paired validation set, ids 1..3
-        clean = rng.integers(0, 200, (24, 28, 3), dtype=np.uint8)
-        rainy = clean.copy()
-        rainy[:, i::5] = 230
-        write_png(root / "val" / "rainy" / f"{i}.png", rainy)
-        write_png(root / "val" / "clean" / f"{i}.png", clean)
+    write_paired(root / "val", 3, seed=3, shape=(24, 28), period=5)  # generic, ids 1..3
     return root
+
+
+def write_paired(folder: Path, n: int, *, seed: int, shape: tuple[int, int],
+                 period: int) -> Path:
+    """``folder/{rainy,clean}/{1..n}.png``: random backgrounds, vertical bright streaks."""
+    rng = np.random.default_rng(seed)
+    for i in range(1, n + 1):
+        clean = rng.integers(0, 200, (*shape, 3), dtype=np.uint8)
+        rainy = clean.copy()
+        rainy[:, i::period] = 230
+        write_png(folder / "rainy" / f"{i}.png", rainy)
+        write_png(folder / "clean" / f"{i}.png", clean)
+    return folder
 
 
 def with_val(root: Path, out: Path, **more):
