@@ -13,9 +13,11 @@ the seed spread. Phases (each resumable, each skips what is done):
 ``train`` runs ``--lanes`` trainings at once (one torch thread each). ``score`` scores each
 run's validation-selected F3 (``udrdr_f3_best.pt``; the teacher from
 ``checkpoints/best.pt`` where there is no F3) on Rain100L test and the synthetic held-out
-split (``data/cpu/test``); the main-table runs (:data:`MAIN_RUNS`) also on Rain100H test
-and with their teacher, three of them (:data:`NIQE_RUNS`) with NIQE on the SIRR real
-images; plus the rainy input and PReNet (official weights) for scale. (Scoring everything
+split (``data/cpu/test``), and the teacher beside the F3 of :data:`TEACHER_RUNS`; the
+main-table runs (:data:`MAIN_RUNS`) also on Rain100H test, three of them
+(:data:`NIQE_RUNS`) with NIQE on the SIRR real images; plus the rainy input for scale
+(PReNet's rows come from ``bench/baselines.py``'s runs). ``--sets`` and ``--tested-only``
+narrow that; the committed report says which cells were scored. (Scoring everything
 everywhere would cost more CPU than the training: see the CPU figures in the README.)
 ``rainmaps`` scores each run's estimated rain map F1(x) against the true one on those two
 sets (:mod:`udrdr_study_rainmaps`). ``report`` writes ``bench/results/udrdr_study.{csv,md}``,

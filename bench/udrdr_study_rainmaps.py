@@ -1,9 +1,10 @@
 """F1's own rain map scored against the true one, for each run of the UDRDR study (issue 9).
 
 ``benchmark run``'s rain-map metric scores ``rainy - derained`` (the paper's Table 1), which
-for F3 says the same as its PSNR. The two open training choices of the study act on F1
-instead (whether the F2 terms train F1; whether F2/F3 predict a residual), so this scores
-the estimated rain map F1(x) of each run's validation-selected checkpoint
+for F3 says little more than its PSNR. The direction regularizer trains F1, and the two
+open choices (whether the F2 terms train F1, whether F2/F3 predict a residual) act on the
+teacher first, so this scores the estimated rain map F1(x) of each run's
+validation-selected checkpoint
 (``checkpoints/best.pt``, the teacher method's second output) against
 ``clip(rainy - clean)``: both uint8 (F1(x) rounded, negatives clipped, as ``udrdr derain
 --rain-maps`` writes it), Y-PSNR/SSIM under the set's protocol. One CSV per run and set,

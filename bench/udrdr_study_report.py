@@ -1,7 +1,9 @@
 """Report of ``bench/udrdr_study.py``: every score as CSV, the study tables, plots.
 
-Reads the scored runs under ``results/study/<run>/<f3|teacher>/`` and the training and
-validation logs under ``runs/study/<run>/``; writes ``bench/results/udrdr_study.csv``,
+Reads the scored runs under ``results/study/<run>/<f3|teacher>/``, F1's rain-map scores
+under ``results/study/<run>/f1map/`` (model ``f1map`` in the CSV: its psnr/ssim columns are
+those of the map) and the training and validation logs under ``runs/study/<run>/``; writes
+``bench/results/udrdr_study.csv``,
 ``udrdr_study.md`` (tables with the seed spread), the ``benchmark table`` layouts of the
 full model and ``udrdr_study_*.png`` (benchmark.plots).
 """
