@@ -23,11 +23,9 @@ import platform
 import shlex
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
@@ -147,29 +145,13 @@ def jobs(only: list[str] | None) -> list[Job]:
 def run_jobs(jobs_: list[Job], lanes: int, shards: int = 1) -> None:
     """Run the jobs ``lanes`` processes at a time, each job as ``shards`` shards (each
     resumes; a finished one does no work; the last shard of a run to finish merges it)."""
+    from lanes import run_in_lanes
+
     logs = RESULTS / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    todo = [(job, f"{i}/{shards}" if shards > 1 else None) for job in jobs_ for i in range(shards)]
-    active: list[tuple[str, subprocess.Popen, Any]] = []
-    failed = []
-    while todo or active:
-        while todo and len(active) < lanes:
-            job, shard = todo.pop(0)
-            name = job.name + (f"-shard{shard.replace('/', 'of')}" if shard else "")
-            log = open(logs / f"{job.name}.log", "a")  # noqa: SIM115 - closed when it ends
-            print(f"start {name}", flush=True)
-            env = {**os.environ, "OMP_NUM_THREADS": "1"}
-            active.append((name, subprocess.Popen(job.command(shard), cwd=ROOT, stdout=log,
-                                                  stderr=subprocess.STDOUT, env=env), log))
-        time.sleep(5)
-        for item in list(active):
-            name, proc, log = item
-            if proc.poll() is not None:
-                active.remove(item)
-                log.close()
-                print(f"{'done' if proc.returncode == 0 else 'FAILED'} {name}", flush=True)
-                if proc.returncode:
-                    failed.append(name)
+    tasks = [(job.name + (f"-shard{i}of{shards}" if shards > 1 else ""),
+              job.command(f"{i}/{shards}" if shards > 1 else None), logs / f"{job.name}.log")
+             for job in jobs_ for i in range(shards)]
+    failed = run_in_lanes(tasks, lanes, cwd=ROOT)
     if failed:
         raise SystemExit(f"failed: {', '.join(failed)} (logs in {logs})")
 

@@ -30,10 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,27 +97,11 @@ def train_command(run: Run) -> list[str]:
 
 def train(runs: list[Run], lanes: int) -> None:
     """Train the runs, ``lanes`` at a time; logs in ``runs/study/<name>.log``."""
-    todo = [r for r in runs if not finished(r)]
-    RUNS_DIR.mkdir(parents=True, exist_ok=True)
-    active: list[tuple[Run, subprocess.Popen, float]] = []
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    failed = []
-    while todo or active:
-        while todo and len(active) < lanes:
-            run = todo.pop(0)
-            log = open(RUNS_DIR / f"{run.name}.log", "a")  # noqa: SIM115 - closed with the process
-            print(f"start {run.name}: {' '.join(train_command(run))}", flush=True)
-            proc = subprocess.Popen(train_command(run), cwd=ROOT, stdout=log, stderr=log, env=env)
-            active.append((run, proc, time.time()))
-        time.sleep(10)
-        for item in list(active):
-            run, proc, started = item
-            if proc.poll() is not None:
-                active.remove(item)
-                status = "done" if proc.returncode == 0 else f"FAILED ({proc.returncode})"
-                if proc.returncode:
-                    failed.append(run.name)
-                print(f"{status} {run.name} in {(time.time() - started) / 60:.1f} min", flush=True)
+    from lanes import run_in_lanes
+
+    tasks = [(r.name, train_command(r), RUNS_DIR / f"{r.name}.log")
+             for r in runs if not finished(r)]
+    failed = run_in_lanes(tasks, lanes, cwd=ROOT, poll_s=10)
     if failed:
         raise SystemExit(f"failed runs: {', '.join(failed)} (see runs/study/<name>.log)")
 

@@ -53,12 +53,15 @@ def score_set(weights: Path, dataset: str, root: str, split: str, out: Path) -> 
 
 
 def read_means(path: Path) -> tuple[float, float, int] | None:
-    """(mean PSNR, mean SSIM, images) of one scored set, or None when not scored."""
+    """(mean PSNR, mean SSIM, images) of one scored set, or None when not scored; means as
+    ``benchmark`` takes them (:func:`benchmark.store.mean_score`)."""
+    from benchmark.store import mean_score
+
     if not path.is_file():
         return None
     with path.open(newline="") as fh:
         rows = list(csv.DictReader(fh))
     if not rows:
         return None
-    n = len(rows)
-    return (sum(float(r["psnr"]) for r in rows) / n, sum(float(r["ssim"]) for r in rows) / n, n)
+    return (mean_score([float(r["psnr"]) for r in rows]),
+            mean_score([float(r["ssim"]) for r in rows]), len(rows))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import socket
 from pathlib import Path
 
@@ -17,6 +18,14 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real third-party data not found at {SHARED_DATA} (clone without ../shared)")
     return SHARED_DATA
+
+
+@pytest.fixture
+def bench_script(monkeypatch):
+    """``bench_script(NAME)`` imports ``bench/NAME.py`` with its siblings importable, as
+    ``python bench/NAME.py`` sees them."""
+    monkeypatch.syspath_prepend(str(PROJECT_ROOT / "bench"))
+    return importlib.import_module
 
 
 @pytest.fixture(autouse=True)

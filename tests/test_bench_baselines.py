@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sys
-from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "bench" / "baselines.py"
 
-
-@pytest.fixture(scope="module")
-def baselines():
-    spec = importlib.util.spec_from_file_location("bench_baselines", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    try:
-        spec.loader.exec_module(module)
-        yield module
-    finally:
-        sys.modules.pop(spec.name, None)
+@pytest.fixture
+def baselines(bench_script):
+    return bench_script("baselines")
 
 
 def test_sirr_jobs_one_per_method_cheapest_first_derainnet_tiled(baselines):
@@ -37,7 +26,7 @@ def test_sirr_jobs_one_per_method_cheapest_first_derainnet_tiled(baselines):
     assert "--tile" not in rain100.command()  # Rain100 images run whole
 
 
-def test_run_jobs_splits_every_run_into_shards(baselines, tmp_path, monkeypatch):
+def test_run_jobs_splits_every_run_into_shards(baselines, bench_script, tmp_path, monkeypatch):
     started: list[list[str]] = []
 
     class Done:
@@ -50,9 +39,10 @@ def test_run_jobs_splits_every_run_into_shards(baselines, tmp_path, monkeypatch)
         def poll(self):
             return 0
 
+    lanes = bench_script("lanes")
     monkeypatch.setattr(baselines, "RESULTS", tmp_path)
-    monkeypatch.setattr(baselines.subprocess, "Popen", Done)
-    monkeypatch.setattr(baselines.time, "sleep", lambda s: None)
+    monkeypatch.setattr(lanes.subprocess, "Popen", Done)
+    monkeypatch.setattr(lanes.time, "sleep", lambda s: None)
     todo = [j for j in baselines.jobs(["umrl"]) if j.dataset == "sirr"]
     baselines.run_jobs(todo, lanes=2, shards=2)
     assert [c[c.index("--shard") + 1] for c in started] == ["0/2", "1/2"]
@@ -60,3 +50,17 @@ def test_run_jobs_splits_every_run_into_shards(baselines, tmp_path, monkeypatch)
     started.clear()
     baselines.run_jobs(todo, lanes=2)
     assert started == [todo[0].command()] and "--shard" not in started[0]
+
+
+def test_lanes_append_output_to_each_log_and_name_the_failures(bench_script, tmp_path, capsys):
+    lanes = bench_script("lanes")
+    py = sys.executable
+    tasks = [("ok", [py, "-c", "print('fine')"], tmp_path / "logs" / "ok.log"),
+             ("bad", [py, "-c", "import sys; sys.exit('broken')"], tmp_path / "logs" / "bad.log")]
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "ok.log").write_text("earlier\n")
+    assert lanes.run_in_lanes(tasks, lanes=2, cwd=tmp_path, poll_s=0.01) == ["bad"]
+    assert (tmp_path / "logs" / "ok.log").read_text() == "earlier\nfine\n"
+    assert "broken" in (tmp_path / "logs" / "bad.log").read_text()  # stderr goes there too
+    out = capsys.readouterr().out
+    assert "done ok in" in out and "FAILED (1) bad in" in out

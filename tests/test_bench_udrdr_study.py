@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -21,19 +19,10 @@ from models.train import checkpoint as ckpt
 from models.train.trainer import train
 from raindata.imageio import read_image
 
-SCRIPT = Path(__file__).resolve().parents[1] / "bench" / "udrdr_study_rainmaps.py"
 
-
-@pytest.fixture(scope="module")
-def rainmaps():
-    spec = importlib.util.spec_from_file_location("bench_udrdr_study_rainmaps", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    try:
-        spec.loader.exec_module(module)
-        yield module
-    finally:
-        sys.modules.pop(spec.name, None)
+@pytest.fixture
+def rainmaps(bench_script):
+    return bench_script("udrdr_study_rainmaps")
 
 
 @pytest.fixture(scope="module")
@@ -69,9 +58,8 @@ def test_f1_rain_map_scores_equal_a_direct_computation(rainmaps, weights, tmp_pa
     assert rainmaps.read_means(tmp_path / "missing.csv") is None
 
 
-def test_report_rows_of_rain_maps_mean_the_seeds_and_skip_missing_sets(tmp_path, monkeypatch):
-    monkeypatch.syspath_prepend(str(SCRIPT.parent))  # the report imports its siblings by name
-    import udrdr_study_report as report
+def test_report_rows_of_rain_maps_mean_the_seeds_and_skip_missing_sets(bench_script, tmp_path):
+    report = bench_script("udrdr_study_report")
 
     for run, value in (("full-s0", 27.0), ("full-s1", 28.0)):
         folder = tmp_path / run / "f1map"
